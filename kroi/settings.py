@@ -1,0 +1,68 @@
+"""One settings tree for the whole app, read from the environment (prefix KROI_, plus DATABASE_URL/REDIS_URL).
+
+Passed into create_app(); never a module-level singleton. In production a missing secret or server URL is a
+start-up error, never a default.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KROI_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "KROI_DATABASE_URL")
+    )
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "KROI_REDIS_URL"))
+    secret_key: SecretStr | None = None
+    public_url: str | None = None  # e.g. https://kroiautocenter.fi; canonical URLs and sitemap
+    var_dir: Path = Path("var")
+    media_dir: Path | None = None  # default: {var_dir}/media
+
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=5, ge=0, le=200)
+
+    cache_enabled: bool = True
+    redis_timeout: float = Field(default=0.05, gt=0, le=5)
+    redis_breaker_seconds: float = Field(default=3.0, ge=0, le=600)
+
+    view_flush_seconds: float = Field(default=10.0, gt=0)
+    page_size: int = Field(default=24, ge=1, le=100)
+
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _fail_fast_in_production(self) -> "Settings":
+        if self.env == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("DATABASE_URL", self.database_url),
+                    ("REDIS_URL", self.redis_url),
+                    ("KROI_SECRET_KEY", self.secret_key),
+                    ("KROI_PUBLIC_URL", self.public_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"production needs these environment variables: {', '.join(missing)}")
+            if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("KROI_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def media_root(self) -> Path:
+        return (self.media_dir or self.var_dir / "media").resolve()
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
