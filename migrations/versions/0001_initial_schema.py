@@ -214,6 +214,7 @@ def upgrade() -> None:
     sa.CheckConstraint("registration_number IS NULL OR registration_number ~ '^[A-ZÅÄÖ]{1,3}-[1-9][0-9]{0,2}$'", name=op.f('ck_cars_registration_format')),
     sa.CheckConstraint("slug ~ '^[a-z0-9-]+$'", name=op.f('ck_cars_slug_format')),
     sa.CheckConstraint("status <> 'sold' OR sold_at IS NOT NULL", name=op.f('ck_cars_sold_has_date')),
+    sa.CheckConstraint("status = 'draft' OR published_at IS NOT NULL", name=op.f('ck_cars_published_has_date')),
     sa.CheckConstraint("status IN ('draft', 'available', 'reserved', 'sold')", name=op.f('ck_cars_status_valid')),
     sa.CheckConstraint("transmission IN ('manual', 'automatic')", name=op.f('ck_cars_transmission_valid')),
     sa.CheckConstraint("vin IS NULL OR vin ~ '^[A-HJ-NPR-Z0-9]{17}$'", name=op.f('ck_cars_vin_format')),
@@ -228,6 +229,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['model_id'], ['car_models.id'], name=op.f('fk_cars_model_id_car_models'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cars'))
     )
+    op.create_index('ix_cars_listed_facets', 'cars', ['brand_id', 'model_id', 'body_type', 'fuel', 'transmission', 'drive'], unique=False, postgresql_include=['price_cents', 'model_year', 'mileage_km'], postgresql_where=sa.text("deleted_at IS NULL AND status IN ('available', 'reserved')"))
     op.create_index('ix_cars_featured', 'cars', ['published_at'], unique=False, postgresql_where=sa.text("featured AND deleted_at IS NULL AND status IN ('available', 'reserved')"))
     op.create_index('ix_cars_listed_body_price', 'cars', ['body_type', 'price_cents', 'id'], unique=False, postgresql_where=sa.text("deleted_at IS NULL AND status IN ('available', 'reserved')"))
     op.create_index('ix_cars_listed_brand_price', 'cars', ['brand_id', 'price_cents', 'id'], unique=False, postgresql_where=sa.text("deleted_at IS NULL AND status IN ('available', 'reserved')"))
@@ -420,6 +422,7 @@ def downgrade() -> None:
     op.drop_index('ix_cars_listed_mileage', table_name='cars', postgresql_where=sa.text("deleted_at IS NULL AND status IN ('available', 'reserved')"))
     op.drop_index('ix_cars_listed_brand_price', table_name='cars', postgresql_where=sa.text("deleted_at IS NULL AND status IN ('available', 'reserved')"))
     op.drop_index('ix_cars_listed_body_price', table_name='cars', postgresql_where=sa.text("deleted_at IS NULL AND status IN ('available', 'reserved')"))
+    op.drop_index('ix_cars_listed_facets', table_name='cars')
     op.drop_index('ix_cars_featured', table_name='cars', postgresql_where=sa.text("featured AND deleted_at IS NULL AND status IN ('available', 'reserved')"))
     op.drop_table('cars')
     op.drop_index('ix_user_sessions_user_id', table_name='user_sessions')

@@ -1,0 +1,113 @@
+"""create_app(settings) -> Litestar: services on app.state, routes per domain, headers, compression, errors."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.cache.client import SafeRedis, make_redis
+from kroi.cache.fragments import FragmentCache
+from kroi.db.session import make_engine, make_sessionmaker
+from kroi.inventory import controllers as inventory
+from kroi.inventory.services import InventoryService
+from kroi.settings import Settings
+from kroi.web import meta
+from kroi.web.context import Kroi
+from kroi.web.errors import EXCEPTION_HANDLERS
+from kroi.web.templating import STATIC, Templates
+
+log = logging.getLogger("kroi")
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(https: bool):  # noqa: ANN202
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if https:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+    return before_send
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    async with state.kroi.sessionmaker() as session:
+        yield session
+
+
+async def _flush_views_forever(k: Kroi) -> None:
+    while True:
+        await asyncio.sleep(k.settings.view_flush_seconds)
+        try:
+            async with k.sessionmaker() as session:
+                await InventoryService(session, k.cache).flush_views()
+        except Exception:  # keep flushing later; the counts stay in Redis
+            log.exception("flushing view counts failed")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set (kroi serve starts an embedded PostgreSQL for development)")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        redis = make_redis(settings.redis_url, settings.redis_timeout) if settings.redis_url else None
+        safe = SafeRedis(redis, settings.redis_breaker_seconds)
+        k = Kroi(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), safe_redis=safe,
+                 cache=FragmentCache(safe, enabled=settings.cache_enabled), templates=Templates())
+        app.state.kroi = k
+        flusher = asyncio.create_task(_flush_views_forever(k))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            with contextlib.suppress(Exception):
+                async with k.sessionmaker() as session:
+                    await InventoryService(session, k.cache).flush_views()
+            await safe.close()
+            await engine.dispose()
+
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    static = create_static_files_router(path="/static", directories=[STATIC], name="static",
+                                        include_in_schema=False, cache_control=None)
+    media = create_static_files_router(path="/media", directories=[settings.media_root], name="media",
+                                       include_in_schema=False)
+    https = (settings.public_url or "").startswith("https://")
+    return Litestar(
+        route_handlers=[*inventory.ROUTES, *meta.ROUTES, static, media],
+        dependencies={"db_session": Provide(provide_db_session)},
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        before_send=[_security_headers(https)],
+        debug=False,
+        openapi_config=None,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory kroi.app:create_app_from_env` (production, external servers)."""
+    return create_app(Settings())

@@ -1,0 +1,89 @@
+"""The Redis client with short timeouts, no retries and a circuit breaker.
+
+redis-py retries by default, so a dead Redis would cost seconds per call; here a failure opens the breaker
+and Redis is skipped for a few seconds, after which the next call tries again by itself.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, TypeVar
+
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+log = logging.getLogger("kroi.cache")
+T = TypeVar("T")
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+    skipped: int = 0  # calls not made because the breaker was open
+
+    def as_dict(self) -> dict[str, Any]:
+        looked_up = self.hits + self.misses
+        return {
+            "hits": self.hits, "misses": self.misses, "errors": self.errors, "skipped": self.skipped,
+            "hit_rate": round(self.hits / looked_up, 3) if looked_up else None,
+        }
+
+
+def make_redis(url: str, timeout: float) -> Redis:
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+        decode_responses=False,
+        max_connections=64,
+    )
+
+
+@dataclass
+class SafeRedis:
+    """Runs Redis calls that may fail: on error, returns a default and opens the breaker."""
+
+    redis: Redis | None
+    breaker_seconds: float
+    stats: CacheStats = field(default_factory=CacheStats)
+    _open_until: float = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self.redis is not None and time.monotonic() >= self._open_until
+
+    async def run(self, op: Callable[[Redis], Awaitable[T]], default: T) -> T:
+        if self.redis is None:
+            return default
+        if time.monotonic() < self._open_until:
+            self.stats.skipped += 1
+            return default
+        try:
+            return await op(self.redis)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.stats.errors += 1
+            self._open_until = time.monotonic() + self.breaker_seconds
+            log.warning("redis unavailable, skipping it for %.1fs: %s", self.breaker_seconds, exc)
+            return default
+
+    async def ping(self) -> bool:
+        if self.redis is None:
+            return False
+        try:
+            ok = bool(await self.redis.ping())
+        except (RedisError, OSError, TimeoutError):
+            return False
+        if ok:
+            self._open_until = 0.0
+        return ok
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()

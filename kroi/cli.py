@@ -1,0 +1,138 @@
+"""`kroi serve | migrate | seed`: the command line; starts embedded servers when no URL is configured."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+
+from kroi.settings import Settings
+
+log = logging.getLogger("kroi")
+
+
+@contextlib.contextmanager
+def servers(settings: Settings) -> Iterator[Settings]:
+    """Settings with DATABASE_URL/REDIS_URL filled in, starting embedded servers for what is missing."""
+    need_db, need_redis = not settings.database_url, not settings.redis_url
+    if not (need_db or need_redis):
+        yield settings
+        return
+    if settings.env == "production":
+        raise click.ClickException("production needs DATABASE_URL and REDIS_URL")
+    from kroi import embedded
+
+    click.secho("DEVELOPMENT MODE: starting embedded " + " and ".join(
+        n for n, need in (("PostgreSQL", need_db), ("Redis", need_redis)) if need) +
+        f" with data under {settings.var_dir.resolve()}", fg="yellow", err=True)
+    emb = embedded.start(settings.var_dir, need_db=need_db, need_redis=need_redis)
+    try:
+        yield settings.model_copy(update={
+            "database_url": settings.database_url or emb.database_url,
+            "redis_url": settings.redis_url or emb.redis_url,
+        })
+    finally:
+        emb.stop()
+
+
+def _migrate(settings: Settings) -> None:
+    from kroi.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+async def _seed(settings: Settings, demo: int) -> None:
+    from kroi.db.session import make_engine, make_sessionmaker
+    from kroi.seeding.original import seed_all
+
+    engine = make_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            report = await seed_all(
+                session, settings.media_root, settings.admin_email,
+                settings.admin_password.get_secret_value() if settings.admin_password else None,
+            )
+        click.echo(f"seed: {report.cars_added} cars, {report.settings_added} settings, "
+                   f"{report.leads_added} sample leads added")
+        if report.admin_email:
+            click.echo(f"seed: admin user {report.admin_email} created")
+            if report.admin_password:
+                click.secho(f"seed: its generated password (shown once, store it now): {report.admin_password}",
+                            fg="green")
+        if demo:
+            from kroi.seeding.demo import load_demo
+
+            async with make_sessionmaker(engine)() as session:
+                added, seconds = await load_demo(session, demo, settings.media_root)
+            click.echo(f"seed: {added} demo cars added in {seconds:.1f} s")
+        await _bump_all(settings)
+    finally:
+        await engine.dispose()
+
+
+async def _bump_all(settings: Settings) -> None:
+    """Seeding writes outside the services: invalidate every cached listing."""
+    if not settings.redis_url:
+        return
+    from kroi.cache import keys
+    from kroi.cache.client import SafeRedis, make_redis
+    from kroi.cache.fragments import FragmentCache
+
+    safe = SafeRedis(make_redis(settings.redis_url, 1.0), 0)
+    await FragmentCache(safe).bump(keys.INVENTORY, keys.SETTINGS)
+    await safe.close()
+
+
+@click.group()
+def main() -> None:
+    """Kroi Auto Center."""
+    logging.basicConfig(level=os.environ.get("KROI_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations (alembic upgrade head)."""
+    with servers(Settings()) as settings:
+        _migrate(settings)
+
+
+@main.command()
+@click.option("--demo", type=click.IntRange(0, 1_000_000), default=0, help="Also add N synthetic demo cars.")
+def seed(demo: int) -> None:
+    """Load the original cars, settings, the first admin and sample leads (idempotent)."""
+    with servers(Settings()) as settings:
+        _migrate(settings)
+        asyncio.run(_seed(settings, demo))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")), show_default="8000 or $PORT")
+@click.option("--workers", type=int, default=1, show_default=True, help="Only with external servers.")
+@click.option("--no-seed", is_flag=True, help="Skip the idempotent seeding step.")
+def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
+    """Migrate, seed and serve the site (embedded servers when DATABASE_URL/REDIS_URL are unset)."""
+    import uvicorn
+
+    with servers(Settings()) as settings:
+        _migrate(settings)
+        if not no_seed:
+            asyncio.run(_seed(settings, 0))
+        from kroi.app import create_app
+
+        click.secho(f"Kroi is serving on http://{host}:{port}", fg="green", err=True)
+        if workers > 1:
+            os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = settings.database_url, settings.redis_url or ""
+            uvicorn.run("kroi.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                        proxy_headers=True, log_level="info")
+        else:
+            uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

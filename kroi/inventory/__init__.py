@@ -1,0 +1,1 @@
+"""Inventory: the public car search and car pages."""

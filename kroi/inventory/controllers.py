@@ -1,0 +1,270 @@
+"""Public inventory pages: home, /cars (page or HTMX fragment), car pages, sitemap and robots."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.cache import keys
+from kroi.inventory.search import MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
+from kroi.inventory.services import CarGone, InventoryService, Resolved
+from kroi.system import services as site_settings
+from kroi.web import i18n
+from kroi.web.context import absolute_url, kroi, language, page_context
+from kroi.web.errors import GoneException
+from kroi.web.formatting import monthly_payment_cents
+from kroi.web.render import html, wants_fragment
+
+LIST_TEMPLATE = "inventory/list.html"
+DETAIL_TEMPLATE = "inventory/detail.html"
+CAR_REF = re.compile(r"^(\d{1,18})(?:-([a-z0-9-]*))?$")
+
+
+def _args(request: Request) -> dict[str, list[str]]:
+    return {k: request.query_params.getall(k) for k in request.query_params.keys()}
+
+
+def _note_texts(lang: str, notes: list[Note]) -> list[str]:
+    out = []
+    for n in notes:
+        field = i18n.translate(lang, _FIELD_KEYS.get(n.field or "", "")) if n.field else ""
+        out.append(i18n.translate(lang, n.key, field=field, value=n.value or "", n=n.n or 0))
+    return out
+
+
+_FIELD_KEYS = {
+    "brand": "cars.brand", "model": "cars.model", "category": "cars.category", "fuel": "cars.fuel",
+    "transmission": "cars.transmission", "drive": "cars.drive", "sort": "cars.sort", "price": "cars.price",
+    "year": "cars.year", **{name: f"cars.{name}" for name in NUMBERS},
+}
+
+
+async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, lang: str,
+                          fragment: bool) -> dict[str, Any]:
+    """The cached, rendered pieces of a listing: facet groups + count, and the results (or the next batch)."""
+    k = kroi(request)
+    t = k.templates
+    gens = await k.cache.generations([keys.INVENTORY])
+    gen = gens[keys.INVENTORY] if gens else None
+
+    def key(*what: str) -> str | None:
+        return keys.fragment(keys.INVENTORY, gen, *what) if gen is not None else None
+
+    base_ctx = t.context(lang, query=r.query, sorts=SORTS, multi=MULTI)
+
+    async def render_facets() -> str:
+        facets = await svc.facets(r)
+        brands, models = await svc.brands_and_models()
+        ctx = base_ctx | {"facets": facets, "brands": brands, "models": models, "brand_id": r.brand_id,
+                          "model_id": r.model_id, "total": facets.total}
+        return json.dumps({
+            "total": facets.total,
+            "facets": t.page("inventory/_facets.html", ctx),
+            "count": t.page("inventory/_count.html", ctx),
+        })
+
+    facets = json.loads(await k.cache.get_or_render(
+        key("facets", lang, keys.digest(r.query.filters())), keys.TTL_FACETS, render_facets))
+    more = fragment and r.query.cursor is not None
+
+    async def render_results() -> str:
+        listing = await svc.listing(r, facets["total"], k.settings.page_size)
+        ctx = base_ctx | {"listing": listing}
+        return t.page("inventory/_more.html" if more else "inventory/_results.html", ctx)
+
+    results = await k.cache.get_or_render(
+        key("more" if more else "results", lang, keys.digest(r.query.cache_identity())),
+        keys.TTL_LISTING, render_results)
+    return {"facets_html": Markup(facets["facets"]), "count_html": Markup(facets["count"]),
+            "results_html": Markup(results), "total": facets["total"], "more": more}
+
+
+@get("/cars", name="inventory:list")
+async def list_cars(request: Request, db_session: AsyncSession) -> Response:
+    k = kroi(request)
+    lang = language(request)
+    query, notes = parse_query(_args(request))
+    svc = InventoryService(db_session, k.cache)
+    r = await svc.resolve(query, notes)
+    fragment = wants_fragment(request)
+    pieces = await _listing_pieces(request, svc, r, lang, fragment)
+    note_texts = _note_texts(lang, r.notes)
+    canonical = r.query.url("/cars")
+    if fragment:
+        if pieces["more"]:
+            return html(pieces["results_html"])
+        notes_html = k.templates.page("inventory/_notes.html", k.templates.context(lang, notes=note_texts))
+        body = pieces["results_html"] + pieces["count_html"] + pieces["facets_html"] + Markup(notes_html)
+        return html(body, headers={"HX-Push-Url": canonical})
+    site = await site_settings.load(db_session, k.cache)
+    brands, models = await svc.brands_and_models()
+    ctx = page_context(request, lang, site, query=r.query, notes=note_texts, sorts=SORTS, multi=MULTI,
+                       canonical=absolute_url(request, canonical), **pieces)
+    return html(k.templates.page(LIST_TEMPLATE, ctx))
+
+
+@get("/", name="home")
+async def home(request: Request, db_session: AsyncSession) -> Response:
+    k = kroi(request)
+    lang = language(request)
+    svc = InventoryService(db_session, k.cache)
+    site = await site_settings.load(db_session, k.cache)
+    gens = await k.cache.generations([keys.INVENTORY])
+
+    async def render_featured() -> str:
+        cards = await svc.repo.featured()
+        counts = await svc.repo.counts_by_body_type()
+        return k.templates.page("home/_featured.html", k.templates.context(lang, featured=cards, body_counts=counts))
+
+    key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "home", lang) if gens else None
+    featured_html = Markup(await k.cache.get_or_render(key, keys.TTL_FEATURED, render_featured))
+    brands, _ = await svc.brands_and_models()
+    ctx = page_context(request, lang, site, featured_html=featured_html, brands=brands,
+                       canonical=absolute_url(request, "/"))
+    return html(k.templates.page("home.html", ctx))
+
+
+@get("/cars/{ref:str}", name="inventory:detail")
+async def show_car(request: Request, db_session: AsyncSession, ref: str) -> Response:
+    k = kroi(request)
+    lang = language(request)
+    match = CAR_REF.match(ref)
+    if not match:
+        raise NotFoundException(detail="car")
+    car_id = int(match.group(1))
+    svc = InventoryService(db_session, k.cache)
+    gens = await k.cache.generations([keys.car_scope(car_id), keys.INVENTORY, keys.SETTINGS])
+
+    async def load_head() -> str:
+        try:
+            car = await svc.car(car_id)
+        except CarGone:
+            return json.dumps({"state": "gone"})
+        return json.dumps({"state": "ok", "slug": car.slug} if car else {"state": "missing"})
+
+    head_key = keys.fragment(keys.car_scope(car_id), gens[keys.car_scope(car_id)], "head") if gens else None
+    head = json.loads(await k.cache.get_or_render(head_key, keys.TTL_DETAIL, load_head))
+    if head["state"] == "missing":
+        raise NotFoundException(detail="car")
+    if head["state"] == "gone":
+        raise GoneException()
+    if match.group(2) != head["slug"]:
+        return Redirect(request.app.route_reverse("inventory:detail", ref=f"{car_id}-{head['slug']}"),
+                        status_code=301)
+
+    site = await site_settings.load(db_session, k.cache)
+    canonical = absolute_url(request, request.url.path)
+
+    async def render_body() -> str:
+        car = await svc.car(car_id)
+        if car is None:
+            raise NotFoundException(detail="car")
+        drop = await svc.repo.latest_price_drop(car_id)
+        ctx = k.templates.context(lang, car=car, price_drop=drop, financing=_financing(car.price_cents, site),
+                                  json_ld_data=_json_ld(car, canonical, lang), site=site)
+        return json.dumps({"body": k.templates.page("inventory/_detail_body.html", ctx),
+                           "title": car.title, "status": car.status, "brand_id": car.brand_id,
+                           "description": (car.description_en if lang == "en" else car.description_fi)[:160],
+                           "image": car.images[0].path if car.images else None})
+
+    body_key = (keys.fragment(keys.car_scope(car_id), gens[keys.car_scope(car_id)], "body", lang,
+                              str(gens[keys.SETTINGS])) if gens else None)
+    body = json.loads(await k.cache.get_or_render(body_key, keys.TTL_DETAIL, render_body))
+
+    async def render_related() -> str:
+        car = await svc.car(car_id)
+        cards = await svc.repo.related(car) if car else []
+        return k.templates.page("inventory/_related.html", k.templates.context(lang, related=cards))
+
+    related_key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "related", str(car_id), lang) if gens else None
+    related_html = await k.cache.get_or_render(related_key, keys.TTL_RELATED, render_related)
+    await svc.record_view(car_id)
+    ctx = page_context(request, lang, site, body_html=Markup(body["body"]), related_html=Markup(related_html),
+                       title=body["title"], description=body["description"], canonical=canonical,
+                       og_image=absolute_url(request, f"/media/{body['image']}-full.webp") if body["image"] else None)
+    return html(k.templates.page(DETAIL_TEMPLATE, ctx))
+
+
+def _financing(price_cents: int, site: site_settings.SiteSettings) -> dict[str, Any] | None:
+    f = site.financing
+    if price_cents < 300000:  # financing starts from 3 000 €
+        return None
+    months = int(f["months"])
+    monthly = monthly_payment_cents(price_cents, down_pct=float(f["down_payment_pct"]), rate_pct=float(f["rate_pct"]),
+                                    months=months, opening_fee_cents=int(f["opening_fee_cents"]),
+                                    monthly_fee_cents=int(f["monthly_fee_cents"]))
+    return {"monthly_cents": monthly, "months": months, "rate_pct": float(f["rate_pct"]),
+            "down_cents": round(price_cents * float(f["down_payment_pct"]) / 100),
+            "down_pct": f["down_payment_pct"], "fee_cents": int(f["opening_fee_cents"]),
+            "monthly_fee_cents": int(f["monthly_fee_cents"])}
+
+
+SCHEMA_FUEL = {"petrol": "Gasoline", "diesel": "Diesel", "hybrid": "Hybrid", "plug_in_hybrid": "Plug-in hybrid",
+               "electric": "Electricity", "gas": "CNG"}
+SCHEMA_DRIVE = {"fwd": "https://schema.org/FrontWheelDriveConfiguration",
+                "rwd": "https://schema.org/RearWheelDriveConfiguration",
+                "awd": "https://schema.org/AllWheelDriveConfiguration"}
+
+
+def _json_ld(car, url: str, lang: str) -> dict[str, Any]:  # noqa: ANN001
+    availability = {"available": "InStock", "reserved": "LimitedAvailability", "sold": "SoldOut"}[car.status]
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Car",
+        "name": car.title,
+        "url": url,
+        "brand": {"@type": "Brand", "name": car.brand.name},
+        "model": car.model.name,
+        "vehicleModelDate": str(car.model_year),
+        "mileageFromOdometer": {"@type": "QuantitativeValue", "value": car.mileage_km, "unitCode": "KMT"},
+        "fuelType": SCHEMA_FUEL[car.fuel],
+        "vehicleTransmission": i18n.label("en", "transmission", car.transmission),
+        "driveWheelConfiguration": SCHEMA_DRIVE[car.drive],
+        "bodyType": i18n.label(lang, "body_type", car.body_type),
+        "color": car.colour or None,
+        "itemCondition": "https://schema.org/UsedCondition",
+        "description": (car.description_en if lang == "en" else car.description_fi)[:500],
+        "offers": {"@type": "Offer", "price": f"{car.price_cents / 100:.2f}", "priceCurrency": "EUR",
+                   "availability": f"https://schema.org/{availability}", "url": url},
+    }
+    if car.first_registration:
+        data["dateVehicleFirstRegistered"] = car.first_registration.isoformat()
+    if car.vin:
+        data["vehicleIdentificationNumber"] = car.vin
+    if car.power_kw:
+        data["vehicleEngine"] = {"@type": "EngineSpecification",
+                                 "enginePower": {"@type": "QuantitativeValue", "value": car.power_kw, "unitCode": "KWT"}}
+    if car.images:
+        data["image"] = [f"/media/{img.path}-full.webp" for img in car.images]
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@get("/sitemap.xml", name="sitemap", media_type="application/xml")
+async def sitemap(request: Request, db_session: AsyncSession) -> Response:
+    k = kroi(request)
+    gens = await k.cache.generations([keys.INVENTORY])
+
+    async def render() -> str:
+        entries = await InventoryService(db_session, k.cache).repo.sitemap_entries()
+        urls = [(absolute_url(request, "/"), None), (absolute_url(request, "/cars"), None)]
+        urls += [(absolute_url(request, f"/cars/{i}-{slug}"), updated) for i, slug, updated in entries]
+        return k.templates.page("sitemap.xml", {"urls": urls})
+
+    key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "sitemap") if gens else None
+    body = await k.cache.get_or_render(key, keys.TTL_LISTING, render)
+    return Response(body, media_type="application/xml")
+
+
+@get("/robots.txt", name="robots", media_type="text/plain")
+async def robots(request: Request) -> str:
+    return f"User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api\n\nSitemap: {absolute_url(request, '/sitemap.xml')}\n"
+
+
+ROUTES = [home, list_cars, show_car, sitemap, robots]

@@ -1,0 +1,292 @@
+"""SQL for the public inventory: listings (offset and keyset), facets, car pages, related and featured cars."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from kroi.db.models import Brand, Car, CarImage, CarModel, CarPriceHistory
+from kroi.inventory.search import CarQuery, Cursor, search_tokens
+
+# Literal SQL, not bound parameters: the planner can only use the partial indexes when it can see the
+# same predicate text at plan time (bound IN-lists defeat that under generic plans).
+LISTED = text("cars.deleted_at IS NULL AND cars.status IN ('available', 'reserved')")
+
+SORT_COLUMNS = {
+    "newest": (Car.published_at, True),
+    "price_asc": (Car.price_cents, False),
+    "price_desc": (Car.price_cents, True),
+    "mileage_asc": (Car.mileage_km, False),
+    "year_desc": (Car.model_year, True),
+}
+FACET_DIMENSIONS = ("brand", "model", "category", "fuel", "transmission", "drive")
+
+
+@dataclass(frozen=True)
+class CarCard:
+    id: int
+    slug: str
+    title: str
+    brand: str
+    model: str
+    variant: str
+    model_year: int
+    mileage_km: int
+    price_cents: int
+    fuel: str
+    transmission: str
+    body_type: str
+    status: str
+    published_at: datetime | None
+    image_path: str | None
+    image_width: int | None
+    image_height: int | None
+    image_alt_fi: str
+    image_alt_en: str
+
+    def sort_value(self, sort: str) -> Any:
+        col = {"newest": "published_at", "price_asc": "price_cents", "price_desc": "price_cents",
+               "mileage_asc": "mileage_km", "year_desc": "model_year"}[sort]
+        value = getattr(self, col)
+        return value.isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class Facets:
+    total: int
+    counts: dict[str, dict[Any, int]]  # dimension -> value (slug/id/code) -> count
+
+
+def search_condition(q: str):  # noqa: ANN201
+    """Full-text match: Finnish, English and exact ('simple') readings of the query, plus word prefixes."""
+    queries = [
+        func.websearch_to_tsquery(literal_column("'finnish'::regconfig"), q),
+        func.websearch_to_tsquery(literal_column("'english'::regconfig"), q),
+        func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q),
+    ]
+    tokens = search_tokens(q)
+    if tokens:
+        prefix = " & ".join(f"{t}:*" for t in tokens)
+        queries.append(func.to_tsquery(literal_column("'simple'::regconfig"), prefix))
+    return or_(*(Car.search_vector.op("@@")(tsq) for tsq in queries))
+
+
+class InventoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- vocabularies -------------------------------------------------------------------------------------
+    async def brands(self) -> list[Brand]:
+        return list((await self.session.scalars(select(Brand).order_by(Brand.name))).all())
+
+    async def models(self) -> list[CarModel]:
+        return list((await self.session.scalars(select(CarModel).order_by(CarModel.name))).all())
+
+    async def brand_by_slug(self, slug: str) -> Brand | None:
+        return await self.session.scalar(select(Brand).where(Brand.slug == slug))
+
+    async def model_by_slug(self, brand_id: int | None, slug: str) -> CarModel | None:
+        stmt = select(CarModel).where(CarModel.slug == slug)
+        if brand_id is not None:
+            stmt = stmt.where(CarModel.brand_id == brand_id)
+        return (await self.session.scalars(stmt.limit(1))).first()
+
+    # --- filters ------------------------------------------------------------------------------------------
+    def _conditions(self, query: CarQuery, brand_id: int | None, model_id: int | None,
+                    skip: str | None = None) -> list:
+        """WHERE clauses for the query; `skip` leaves out one facet dimension (for that facet's counts)."""
+        conds: list = [LISTED]
+        if brand_id is not None and skip != "brand":
+            conds.append(Car.brand_id == brand_id)
+        if model_id is not None and skip not in ("model", "brand"):
+            conds.append(Car.model_id == model_id)
+        for name, column in (("category", Car.body_type), ("fuel", Car.fuel),
+                             ("transmission", Car.transmission), ("drive", Car.drive)):
+            chosen = getattr(query, name)
+            if chosen and skip != name:
+                conds.append(column.in_(chosen))
+        conds.extend(self._range_conditions(query))
+        return conds
+
+    @staticmethod
+    def _range_conditions(query: CarQuery) -> list:
+        conds: list = []
+        if query.price_min is not None:
+            conds.append(Car.price_cents >= query.price_min * 100)
+        if query.price_max is not None:
+            conds.append(Car.price_cents <= query.price_max * 100)
+        if query.year_min is not None:
+            conds.append(Car.model_year >= query.year_min)
+        if query.year_max is not None:
+            conds.append(Car.model_year <= query.year_max)
+        if query.mileage_max is not None:
+            conds.append(Car.mileage_km <= query.mileage_max)
+        if query.q:
+            conds.append(search_condition(query.q))
+        return conds
+
+    # --- listing ------------------------------------------------------------------------------------------
+    def _card_select(self) -> Select:
+        return (
+            select(
+                Car.id, Car.slug, Car.title, Brand.name.label("brand"), CarModel.name.label("model"), Car.variant,
+                Car.model_year, Car.mileage_km, Car.price_cents, Car.fuel, Car.transmission, Car.body_type,
+                Car.status, Car.published_at,
+            )
+            .join(Brand, Brand.id == Car.brand_id)
+            .join(CarModel, CarModel.id == Car.model_id)
+        )
+
+    async def list_cards(self, query: CarQuery, brand_id: int | None, model_id: int | None, *,
+                         limit: int, offset: int = 0, cursor: Cursor | None = None) -> list[CarCard]:
+        column, descending = SORT_COLUMNS[query.sort]
+        stmt = self._card_select().where(*self._conditions(query, brand_id, model_id))
+        if cursor is not None:
+            value = cursor.value
+            key = tuple_(column, Car.id)
+            stmt = stmt.where(key < tuple_(value, cursor.id) if descending else key > tuple_(value, cursor.id))
+        order = (column.desc(), Car.id.desc()) if descending else (column.asc(), Car.id.asc())
+        stmt = stmt.order_by(*order).limit(limit)
+        if cursor is None and offset:
+            stmt = stmt.offset(offset)
+        rows = (await self.session.execute(stmt)).all()
+        return await self._with_main_images(rows)
+
+    async def _with_main_images(self, rows: Sequence) -> list[CarCard]:
+        ids = [r.id for r in rows]
+        images: dict[int, CarImage] = {}
+        if ids:
+            result = await self.session.scalars(
+                select(CarImage).where(CarImage.car_id.in_(ids), CarImage.position == 0)
+            )
+            images = {img.car_id: img for img in result}
+        cards = []
+        for r in rows:
+            img = images.get(r.id)
+            cards.append(CarCard(
+                id=r.id, slug=r.slug, title=r.title, brand=r.brand, model=r.model, variant=r.variant,
+                model_year=r.model_year, mileage_km=r.mileage_km, price_cents=r.price_cents, fuel=r.fuel,
+                transmission=r.transmission, body_type=r.body_type, status=r.status, published_at=r.published_at,
+                image_path=img.path if img else None, image_width=img.width if img else None,
+                image_height=img.height if img else None, image_alt_fi=img.alt_fi if img else "",
+                image_alt_en=img.alt_en if img else "",
+            ))
+        return cards
+
+    async def facets(self, query: CarQuery, brand_id: int | None, model_id: int | None) -> Facets:
+        """Counts per facet value, each given all the *other* filters, from one grouped scan.
+
+        The range and text filters apply to every facet, so they go into SQL; the grouped rows (one per
+        combination of facet values, a few thousand at most) are then counted per dimension here.
+        """
+        cols = (Car.brand_id, Car.model_id, Car.body_type, Car.fuel, Car.transmission, Car.drive)
+        stmt = (
+            select(*cols, func.count().label("n"))
+            .where(LISTED, *self._range_conditions(query))
+            .group_by(*cols)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        chosen = {
+            "brand": {brand_id} if brand_id is not None else None,
+            "model": {model_id} if model_id is not None else None,
+            "category": set(query.category) or None, "fuel": set(query.fuel) or None,
+            "transmission": set(query.transmission) or None, "drive": set(query.drive) or None,
+        }
+        counts: dict[str, Counter] = {d: Counter() for d in FACET_DIMENSIONS}
+        total = 0
+        for row in rows:
+            values = dict(zip(FACET_DIMENSIONS, row[:6]))
+            matches = {d: chosen[d] is None or values[d] in chosen[d] for d in FACET_DIMENSIONS}
+            if all(matches.values()):
+                total += row.n
+            for d in FACET_DIMENSIONS:
+                # A model filter only means something within its brand: the brand facet ignores it.
+                others = [o for o in FACET_DIMENSIONS if o != d and not (d == "brand" and o == "model")]
+                if all(matches[o] for o in others):
+                    counts[d][values[d]] += row.n
+        return Facets(total=total, counts={d: dict(c) for d, c in counts.items()})
+
+    # --- single car ---------------------------------------------------------------------------------------
+    async def get_car(self, car_id: int) -> Car | None:
+        stmt = (
+            select(Car)
+            .where(Car.id == car_id)
+            .options(selectinload(Car.brand), selectinload(Car.model), selectinload(Car.images),
+                     selectinload(Car.features))
+        )
+        return await self.session.scalar(stmt)
+
+    async def latest_price_drop(self, car_id: int) -> int | None:
+        """How much the price fell in the newest change within 60 days, if it fell."""
+        row = (await self.session.execute(
+            select(CarPriceHistory.old_price_cents, CarPriceHistory.new_price_cents)
+            .where(CarPriceHistory.car_id == car_id,
+                   CarPriceHistory.changed_at > func.now() - text("interval '60 days'"))
+            .order_by(CarPriceHistory.changed_at.desc(), CarPriceHistory.id.desc())
+            .limit(1)
+        )).first()
+        if row and row.old_price_cents is not None and row.new_price_cents < row.old_price_cents:
+            return row.old_price_cents - row.new_price_cents
+        return None
+
+    async def related(self, car: Car, limit: int = 4) -> list[CarCard]:
+        """Same brand or body type within ±35 % of the price; never the car itself, sold or deleted cars."""
+        low, high = int(car.price_cents * 0.65), int(car.price_cents * 1.35)
+        same_brand = (Car.brand_id == car.brand_id)
+        stmt = (
+            self._card_select()
+            .where(LISTED, Car.id != car.id, or_(same_brand, Car.body_type == car.body_type),
+                   Car.price_cents.between(low, high))
+            .order_by(same_brand.desc(), func.abs(Car.price_cents - car.price_cents), Car.id)
+            .limit(limit)
+        )
+        return await self._with_main_images((await self.session.execute(stmt)).all())
+
+    async def featured(self, limit: int = 6) -> list[CarCard]:
+        stmt = (
+            self._card_select()
+            .where(LISTED, Car.featured.is_(True))
+            .order_by(Car.published_at.desc(), Car.id.desc())
+            .limit(limit)
+        )
+        return await self._with_main_images((await self.session.execute(stmt)).all())
+
+    async def counts_by_body_type(self) -> dict[str, int]:
+        rows = await self.session.execute(select(Car.body_type, func.count()).where(LISTED).group_by(Car.body_type))
+        return {body: n for body, n in rows.all()}
+
+    async def sitemap_entries(self) -> list[tuple[int, str, datetime]]:
+        """Every public car URL: listed and sold cars (a sold car keeps its page)."""
+        rows = await self.session.execute(
+            select(Car.id, Car.slug, Car.updated_at)
+            .where(Car.deleted_at.is_(None), Car.status != "draft")
+            .order_by(Car.id)
+        )
+        return [tuple(r) for r in rows.all()]
+
+    # --- analytics writes ---------------------------------------------------------------------------------
+    async def add_views(self, counts: dict[int, int], day: date) -> None:
+        """Add buffered view counts; ids of cars deleted meanwhile are skipped."""
+        if not counts:
+            return
+        await self.session.execute(
+            text(
+                "INSERT INTO car_views (car_id, view_date, views) "
+                "SELECT c.id, :day, v.n FROM unnest(CAST(:ids AS bigint[]), CAST(:ns AS int[])) AS v(id, n) "
+                "JOIN cars c ON c.id = v.id "
+                "ON CONFLICT (car_id, view_date) DO UPDATE SET views = car_views.views + EXCLUDED.views"
+            ),
+            {"day": day, "ids": list(counts), "ns": list(counts.values())},
+        )
+
+    async def views_of(self, car_id: int) -> int:
+        return int(await self.session.scalar(
+            select(func.coalesce(func.sum(literal_column("views")), 0)).select_from(text("car_views"))
+            .where(text("car_id = :id")).params(id=car_id)
+        ) or 0)

@@ -1,0 +1,217 @@
+"""Inventory business rules: resolving a search, car pages, view counting, and car writes with invalidation."""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from math import ceil
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.cache import invalidate, keys
+from kroi.cache.fragments import FragmentCache
+from kroi.db.models import Brand, Car, CarModel, CarPriceHistory, Feature
+from kroi.inventory.repositories import CarCard, Facets, InventoryRepository
+from kroi.inventory.search import CarQuery, Cursor, Note
+
+log = logging.getLogger("kroi.inventory")
+
+
+def slugify(text: str) -> str:
+    text = text.lower().replace("ä", "a").replace("ö", "o").replace("å", "a")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:200] or "auto"
+
+
+@dataclass
+class Resolved:
+    """A CarQuery whose brand and model slugs were looked up."""
+
+    query: CarQuery
+    brand_id: int | None
+    model_id: int | None
+    notes: list[Note] = field(default_factory=list)
+
+
+@dataclass
+class Listing:
+    cards: list[CarCard]
+    total: int
+    page: int
+    pages: int
+    next_cursor: Cursor | None
+
+
+class CarGone(Exception):
+    """The car existed but was deleted (410)."""
+
+
+class InventoryService:
+    def __init__(self, session: AsyncSession, cache: FragmentCache) -> None:
+        self.session = session
+        self.cache = cache
+        self.repo = InventoryRepository(session)
+
+    async def resolve(self, query: CarQuery, notes: list[Note]) -> Resolved:
+        brand_id = model_id = None
+        if query.brand:
+            brand = await self.repo.brand_by_slug(query.brand)
+            if brand is None:
+                notes.append(Note("note.unknown_value", "brand", query.brand))
+                query = _replace(query, brand=None, model=None)
+            else:
+                brand_id = brand.id
+        if query.model:
+            model = await self.repo.model_by_slug(brand_id, query.model)
+            if model is None:
+                key = "note.model_mismatch" if brand_id is not None else "note.unknown_value"
+                notes.append(Note(key, "model", query.model))
+                query = _replace(query, model=None)
+            else:
+                model_id = model.id
+        return Resolved(query, brand_id, model_id, notes)
+
+    async def facets(self, r: Resolved) -> Facets:
+        return await self.repo.facets(r.query, r.brand_id, r.model_id)
+
+    async def listing(self, r: Resolved, total: int, page_size: int) -> Listing:
+        q = r.query
+        pages = max(1, ceil(total / page_size))
+        page = min(q.page, pages)
+        if q.cursor is not None:
+            cards = await self.repo.list_cards(q, r.brand_id, r.model_id, limit=page_size + 1, cursor=q.cursor)
+        else:
+            cards = await self.repo.list_cards(q, r.brand_id, r.model_id, limit=page_size + 1,
+                                               offset=(page - 1) * page_size)
+        has_more = len(cards) > page_size
+        cards = cards[:page_size]
+        next_cursor = Cursor(q.sort, cards[-1].sort_value(q.sort), cards[-1].id) if has_more and cards else None
+        return Listing(cards=cards, total=total, page=page, pages=pages, next_cursor=next_cursor)
+
+    async def brands_and_models(self) -> tuple[list[Brand], list[CarModel]]:
+        return await self.repo.brands(), await self.repo.models()
+
+    async def car(self, car_id: int) -> Car | None:
+        """A car for its public page; None when unknown or a draft, CarGone when deleted."""
+        car = await self.repo.get_car(car_id)
+        if car is None or car.status == "draft":
+            return None
+        if car.deleted_at is not None:
+            raise CarGone(car_id)
+        return car
+
+    # --- view counting ------------------------------------------------------------------------------------
+    async def record_view(self, car_id: int) -> None:
+        """Count a view in Redis (flushed to car_views in batches); straight to the database if Redis is down."""
+        ok = await self.cache.safe.run(lambda r: r.hincrby(keys.pending_views(), str(car_id), 1), None)
+        if ok is None:
+            await self.repo.add_views({car_id: 1}, _today())
+            await self.session.commit()
+
+    async def flush_views(self) -> int:
+        """Move buffered view counts into car_views; returns how many views were written."""
+        token = secrets.token_hex(8)
+        flushing = keys.flushing_views(token)
+
+        async def take(r):  # noqa: ANN001, ANN202
+            # RENAME is atomic: increments that arrive meanwhile start a new hash.
+            if not await r.exists(keys.pending_views()):
+                return {}
+            await r.rename(keys.pending_views(), flushing)
+            return await r.hgetall(flushing)
+
+        raw = await self.cache.safe.run(take, None)
+        if not raw:
+            return 0
+        counts = {int(k): int(v) for k, v in raw.items()}
+        try:
+            await self.repo.add_views(counts, _today())
+            await self.session.commit()
+        except Exception:
+            await self.session.rollback()
+            # Put the counts back so that a database hiccup loses no views.
+            async def restore(r):  # noqa: ANN001, ANN202
+                async with r.pipeline(transaction=False) as p:
+                    for car_id, n in counts.items():
+                        p.hincrby(keys.pending_views(), str(car_id), n)
+                    await p.execute()
+            await self.cache.safe.run(restore, None)
+            raise
+        await self.cache.safe.run(lambda r: r.delete(flushing), None)
+        return sum(counts.values())
+
+    # --- writes (the admin area builds on these) -------------------------------------------------------
+    async def create_car(self, *, brand: Brand, model: CarModel, features: list[Feature] = (), **values) -> Car:
+        car = Car(brand_id=brand.id, model_id=model.id, **values)
+        if not car.title:
+            car.title = " ".join(p for p in (brand.name, model.name, car.variant) if p)
+        car.slug = slugify(car.title)
+        if car.status != "draft" and car.published_at is None:
+            car.published_at = _now()
+        if car.status == "sold" and car.sold_at is None:
+            car.sold_at = _now()
+        car.search_names = f"{brand.name} {model.name}"
+        car.search_equipment = " ".join(f"{f.name_fi} {f.name_en}" for f in features)
+        self.session.add(car)
+        await self.session.flush()
+        if features:
+            from kroi.db.models import CarFeature
+
+            self.session.add_all([CarFeature(car_id=car.id, feature_id=f.id) for f in features])
+        self.session.add(CarPriceHistory(car_id=car.id, old_price_cents=None, new_price_cents=car.price_cents))
+        await self.session.commit()
+        await invalidate.car_changed(self.cache, car.id)
+        return car
+
+    async def change_price(self, car_id: int, price_cents: int, user_id: int | None = None) -> Car:
+        car = await self._for_update(car_id)
+        if price_cents < 0:
+            raise ValueError("price must not be negative")
+        if car.price_cents != price_cents:
+            self.session.add(CarPriceHistory(car_id=car.id, old_price_cents=car.price_cents,
+                                             new_price_cents=price_cents, changed_by_id=user_id))
+            car.price_cents = price_cents
+        await self.session.commit()
+        await invalidate.car_changed(self.cache, car.id)
+        return car
+
+    async def set_status(self, car_id: int, status: str) -> Car:
+        car = await self._for_update(car_id)
+        car.status = status
+        if status != "draft" and car.published_at is None:
+            car.published_at = _now()
+        car.sold_at = (car.sold_at or _now()) if status == "sold" else None
+        await self.session.commit()
+        await invalidate.car_changed(self.cache, car.id)
+        return car
+
+    async def soft_delete(self, car_id: int) -> Car:
+        car = await self._for_update(car_id)
+        car.deleted_at = _now()
+        await self.session.commit()
+        await invalidate.car_changed(self.cache, car.id)
+        return car
+
+    async def _for_update(self, car_id: int) -> Car:
+        car = await self.session.scalar(select(Car).where(Car.id == car_id).with_for_update())
+        if car is None:
+            raise LookupError(car_id)
+        return car
+
+
+def _replace(query: CarQuery, **changes) -> CarQuery:  # noqa: ANN003
+    from dataclasses import replace
+
+    return replace(query, **changes)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()

@@ -1,0 +1,1 @@
+"""Security: password hashing (argon2id)."""

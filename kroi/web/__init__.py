@@ -1,0 +1,1 @@
+"""Web layer shared by every domain: templating, i18n, page-or-fragment rendering, errors."""

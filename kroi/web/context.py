@@ -1,0 +1,56 @@
+"""Per-request values every page needs: language, dealer settings, the app's services."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from kroi.cache.client import SafeRedis
+from kroi.cache.fragments import FragmentCache
+from kroi.settings import Settings
+from kroi.system.services import SiteSettings
+from kroi.web import i18n
+from kroi.web.templating import Templates
+
+
+@dataclass
+class Kroi:
+    """What create_app builds at start-up and every handler reaches through app.state.kroi."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    safe_redis: SafeRedis
+    cache: FragmentCache
+    templates: Templates
+
+
+def kroi(request: Request) -> Kroi:
+    return request.app.state.kroi
+
+
+def language(request: Request) -> str:
+    return i18n.normalize_language(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
+
+
+def absolute_url(request: Request, path: str) -> str:
+    base = kroi(request).settings.public_url or str(request.base_url).rstrip("/")
+    return base.rstrip("/") + path
+
+
+def page_context(request: Request, lang: str, site: SiteSettings, **values: Any) -> dict[str, Any]:
+    """Context for a whole page: the layout needs the dealer's details and the language switch."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    other = "en" if lang == "fi" else "fi"
+    return kroi(request).templates.context(
+        lang,
+        site=site,
+        current_path=request.url.path,
+        switch_language_url=f"/lang/{other}?{urlencode({'next': here})}",
+        other_language=other,
+        url_for=request.app.route_reverse,
+        **values,
+    )

@@ -1,0 +1,72 @@
+"""Errors as a page, an HTMX fragment or problem+json; never a stack trace to the visitor."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from kroi.web import i18n
+from kroi.web.render import html, wants_fragment
+
+log = logging.getLogger("kroi.errors")
+
+
+class GoneException(HTTPException):
+    status_code = 410
+    detail = "gone"
+
+
+def _render(request: Request, status: int, title_key: str, text: str, detail: str | None = None) -> Response:
+    if request.url.path.startswith("/api/"):
+        return Response(
+            {"type": "about:blank", "title": i18n.translate("en", title_key), "status": status, "detail": detail},
+            status_code=status, media_type="application/problem+json",
+        )
+    from kroi.web.context import kroi, language
+
+    lang = language(request)
+    templates = kroi(request).templates
+    ctx = templates.context(lang, status=status, title=i18n.translate(lang, title_key), text=text,
+                            fragment=wants_fragment(request))
+    return html(templates.page("errors/error.html", ctx), status_code=status)
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    from kroi.web.context import language
+
+    lang = language(request)
+    status = exc.status_code
+    if status == 404:
+        text = i18n.translate(lang, "error.404_car") if exc.detail == "car" else ""
+        return _render(request, 404, "error.404", text, "not found")
+    if status == 410:
+        return _render(request, 410, "error.410", i18n.translate(lang, "error.410_text"), "gone")
+    if status >= 500:
+        return internal_error_handler(request, exc)
+    response = _render(request, status, "error.400", str(exc.detail) if status < 500 else "", str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    from kroi.web.context import language
+
+    error_id = secrets.token_hex(6)
+    log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc)
+    lang = language(request)
+    try:
+        return _render(request, 500, "error.500", i18n.translate(lang, "error.500_text", id=error_id), error_id)
+    except Exception:  # the error page itself failed: plain text, still no trace
+        return Response(f"Internal error {error_id}", status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+                        media_type="text/plain")
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception_handler,
+    NotFoundException: http_exception_handler,
+    Exception: internal_error_handler,
+}

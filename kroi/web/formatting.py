@@ -1,0 +1,41 @@
+"""Finnish number formats: "12 900 €", "85 000 km"; pure functions used as Jinja filters."""
+from __future__ import annotations
+
+from datetime import date
+
+
+def group_thousands(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def money(cents: int | None, with_cents: bool = False) -> str:
+    if cents is None:
+        return ""
+    if with_cents and cents % 100:
+        euros, rest = divmod(abs(cents), 100)
+        sign = "-" if cents < 0 else ""
+        return f"{sign}{group_thousands(euros)},{rest:02d} €"
+    return f"{group_thousands(round(cents / 100))} €"
+
+
+def km(value: int | None) -> str:
+    return "" if value is None else f"{group_thousands(value)} km"
+
+
+def decimal_fi(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def date_fi(value: date | None) -> str:
+    return "" if value is None else f"{value.day}.{value.month}.{value.year}"
+
+
+def monthly_payment_cents(price_cents: int, *, down_pct: float, rate_pct: float, months: int,
+                          opening_fee_cents: int = 0, monthly_fee_cents: int = 0) -> int:
+    """Annuity payment for the financed part (price − down payment + opening fee), plus the monthly fee."""
+    principal = price_cents * (1 - down_pct / 100) + opening_fee_cents
+    if months <= 0 or principal <= 0:
+        return 0
+    r = rate_pct / 100 / 12
+    payment = principal / months if r == 0 else principal * r / (1 - (1 + r) ** -months)
+    return round(payment) + monthly_fee_cents

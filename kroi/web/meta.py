@@ -1,0 +1,54 @@
+"""Site-wide endpoints: language switch and health."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar import Request, Response, get
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.web import i18n
+from kroi.web.context import kroi
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect to another host (open redirect)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@get("/lang/{code:str}", name="meta:language")
+async def switch_language(code: str, request: Request) -> Redirect:
+    if code not in i18n.LANGUAGES:
+        raise NotFoundException()
+    cookie = Cookie(key=i18n.COOKIE, value=code, max_age=365 * 86400, httponly=True, samesite="lax",
+                    secure=request.url.scheme == "https")
+    return Redirect(safe_next(request.query_params.get("next")), status_code=303, cookies=[cookie])
+
+
+@get("/health", name="meta:health", cache=False)
+async def health(request: Request, db_session: AsyncSession) -> Response:
+    k = kroi(request)
+    try:
+        await db_session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means the database is not usable
+        database = f"error: {type(exc).__name__}"
+    cache = "ok" if await k.safe_redis.ping() else ("disabled" if k.safe_redis.redis is None else "down")
+    body = {
+        "status": "ok" if database == "ok" else "error",
+        "database": database,
+        "cache": cache,
+        "cache_stats": k.cache.stats.as_dict(),
+    }
+    return Response(body, status_code=200 if database == "ok" else 503, headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [switch_language, health]

@@ -1,0 +1,70 @@
+"""The Jinja environment: autoescape on, filters for money/km/dates, static URLs with content hashes."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from kroi.web import formatting, i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+@lru_cache(maxsize=256)
+def static_url(path: str) -> str:
+    """/static/... with a content hash, so files can be cached for a year and still update."""
+    file = STATIC / path
+    version = hashlib.blake2b(file.read_bytes(), digest_size=5).hexdigest() if file.exists() else "0"
+    return f"/static/{path}?v={version}"
+
+
+def json_ld(value: Any) -> Markup:
+    """JSON for a <script type=application/ld+json> block; '<', '>' and '&' escaped so it cannot end the tag."""
+    text = json.dumps(value, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def media_url(path: str | None, variant: str) -> str:
+    return f"/media/{path}-{variant}.webp" if path else static_url("img/no-photo.svg")
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        money=formatting.money, km=formatting.km, date_fi=formatting.date_fi, decimal_fi=formatting.decimal_fi,
+        thousands=formatting.group_thousands,
+    )
+    env.globals.update(static_url=static_url, media_url=media_url, json_ld=json_ld)
+    return env
+
+
+class Templates:
+    def __init__(self) -> None:
+        self.env = make_environment()
+
+    def context(self, lang: str, **values: Any) -> dict[str, Any]:
+        def t(key: str, **params: Any) -> str:
+            return i18n.translate(lang, key, **params)
+
+        def label(vocabulary: str, value: str | None) -> str:
+            return i18n.label(lang, vocabulary, value)
+
+        return {"lang": lang, "t": t, "label": label, **values}
+
+    def page(self, name: str, ctx: dict[str, Any]) -> str:
+        return self.env.get_template(name).render(ctx)
