@@ -7,6 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 from markupsafe import Markup
@@ -87,7 +89,7 @@ async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, 
 
 
 @get("/cars", name="inventory:list")
-async def list_cars(request: Request, db_session: AsyncSession) -> Response:
+async def list_cars(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
     lang = language(request)
     query, notes = parse_query(_args(request))
@@ -111,7 +113,7 @@ async def list_cars(request: Request, db_session: AsyncSession) -> Response:
 
 
 @get("/", name="home")
-async def home(request: Request, db_session: AsyncSession) -> Response:
+async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
     lang = language(request)
     svc = InventoryService(db_session, k.cache)
@@ -132,7 +134,7 @@ async def home(request: Request, db_session: AsyncSession) -> Response:
 
 
 @get("/cars/{ref:str}", name="inventory:detail")
-async def show_car(request: Request, db_session: AsyncSession, ref: str) -> Response:
+async def show_car(request: Request, db_session: NamedDependency[AsyncSession], ref: FromPath[str]) -> Response:
     k = kroi(request)
     lang = language(request)
     match = CAR_REF.match(ref)
@@ -247,7 +249,7 @@ def _json_ld(car, url: str, lang: str) -> dict[str, Any]:  # noqa: ANN001
 
 
 @get("/sitemap.xml", name="sitemap", media_type="application/xml")
-async def sitemap(request: Request, db_session: AsyncSession) -> Response:
+async def sitemap(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
     gens = await k.cache.generations([keys.INVENTORY])
 

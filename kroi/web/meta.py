@@ -4,6 +4,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
@@ -25,7 +27,7 @@ def safe_next(target: str | None) -> str:
 
 
 @get("/lang/{code:str}", name="meta:language")
-async def switch_language(code: str, request: Request) -> Redirect:
+async def switch_language(code: FromPath[str], request: Request) -> Redirect:
     if code not in i18n.LANGUAGES:
         raise NotFoundException()
     cookie = Cookie(key=i18n.COOKIE, value=code, max_age=365 * 86400, httponly=True, samesite="lax",
@@ -34,7 +36,7 @@ async def switch_language(code: str, request: Request) -> Redirect:
 
 
 @get("/health", name="meta:health", cache=False)
-async def health(request: Request, db_session: AsyncSession) -> Response:
+async def health(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
     try:
         await db_session.execute(text("SELECT 1"))

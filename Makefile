@@ -1,0 +1,50 @@
+# Kroi Auto Center — two commands: `make run` and `make test`.
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test test-unit test-integration test-e2e e2e-deps bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kroi serve --port $(PORT)
+
+# Every test: unit + integration (one pytest run), then the browser tests (a separate run: Playwright's
+# sync API and the anyio tests do not mix in one process).
+test: $(STAMP) e2e-deps
+	$(BIN)/pytest tests
+	$(BIN)/pytest e2e
+
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+test-e2e: $(STAMP) e2e-deps
+	$(BIN)/pytest e2e
+
+# Chromium from Debian when missing (and we are root), axe-core from the npm registry.
+e2e-deps:
+	@if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	      { echo "could not install chromium"; [ -z "$$CI" ] || exit 1; }; \
+	  else echo "chromium is missing and cannot be installed here"; [ -z "$$CI" ] || exit 1; fi; \
+	fi
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var node_modules .pytest_cache

@@ -1,0 +1,76 @@
+"""Test and benchmark support: servers from KROI_TEST_* or embedded ones, fresh databases, a seeded reset.
+
+Used by tests/, e2e/ and bench/; never by the running app.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kroi import embedded
+from kroi.db.base import Base
+from kroi.db.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+_started: list[embedded.Embedded] = []
+
+
+def server_urls() -> tuple[str, str]:
+    """(database URL of an existing database to connect through, redis URL) for tests."""
+    db = os.environ.get("KROI_TEST_DATABASE_URL")
+    redis = os.environ.get("KROI_TEST_REDIS_URL")
+    if db and redis:
+        return db, redis
+    emb = embedded.start(ROOT / "var", need_db=not db, need_redis=not redis, prefix="test-")
+    _started.append(emb)
+    return db or emb.database_url, redis or emb.redis_url
+
+
+def stop_embedded() -> None:
+    while _started:
+        _started.pop().stop()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _recreate(admin_url: str, name: str) -> None:
+    dsn = _asyncpg_dsn(admin_url)
+    parts = urlsplit(dsn)
+    host = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p).get("host")
+    conn = await asyncpg.connect(dsn=urlunsplit(parts._replace(query="")) if host else dsn, host=host)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def fresh_database(admin_url: str, name: str, migrate: bool = True) -> str:
+    """Drop and create database `name` on the server of admin_url, migrate it; return its URL."""
+    asyncio.run(_recreate(admin_url, name))
+    url = with_database(admin_url, name)
+    if migrate:
+        upgrade(url)
+    return url
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
