@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import CacheControlHeader, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
@@ -91,10 +91,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     settings.media_root.mkdir(parents=True, exist_ok=True)
+    # Static URLs carry a content hash (static_url), so they can be cached for a year.
     static = create_static_files_router(path="/static", directories=[STATIC], name="static",
-                                        include_in_schema=False, cache_control=None)
+                                        include_in_schema=False,
+                                        cache_control=CacheControlHeader(max_age=31536000, public=True))
     media = create_static_files_router(path="/media", directories=[settings.media_root], name="media",
-                                       include_in_schema=False)
+                                       include_in_schema=False,
+                                       cache_control=CacheControlHeader(max_age=86400, public=True))
     https = (settings.public_url or "").startswith("https://")
     return Litestar(
         route_handlers=[*inventory.ROUTES, *meta.ROUTES, static, media],
