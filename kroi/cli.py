@@ -110,6 +110,10 @@ def seed(demo: int) -> None:
         asyncio.run(_seed(settings, demo))
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")), show_default="8000 or $PORT")
@@ -117,8 +121,13 @@ def seed(demo: int) -> None:
 @click.option("--no-seed", is_flag=True, help="Skip the idempotent seeding step.")
 def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
     """Migrate, seed and serve the site (embedded servers when DATABASE_URL/REDIS_URL are unset)."""
+    import signal
+
     import uvicorn
 
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so that `servers()`
+    # still stops the embedded PostgreSQL and Redis on the way out.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with servers(Settings()) as settings:
         _migrate(settings)
         if not no_seed:
