@@ -112,11 +112,31 @@ def redis_server_binary() -> str:
     return found
 
 
+def _redis_answers(sock: Path) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
 def start_redis(root: Path) -> tuple[str, Callable[[], None]]:
-    """Start a redis-server on a unix socket under root; return its URL and a stop function."""
+    """Start (or reuse) a redis-server on a unix socket under root; return its URL and a stop function."""
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     sock = root / "redis.sock"
+
+    def shutdown() -> None:
+        import redis
+
+        try:
+            redis.Redis(unix_socket_path=str(sock), socket_timeout=5).shutdown(nosave=False)
+        except (redis.ConnectionError, OSError):
+            pass  # the server closes the connection as it exits
+
+    if sock.exists() and _redis_answers(sock):
+        return f"unix://{sock}", shutdown
     proc = subprocess.Popen(
         [
             redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
@@ -144,17 +164,52 @@ def start_redis(root: Path) -> tuple[str, Callable[[], None]]:
     return f"unix://{sock}", stop
 
 
+def _register_user(users: Path) -> Callable[[], bool]:
+    """Record this process as a user of the servers; the returned function unregisters it and tells
+    whether the servers may stop (no other live process still uses them)."""
+    users.mkdir(parents=True, exist_ok=True)
+    mine = users / str(os.getpid())
+    mine.touch()
+
+    def release() -> bool:
+        mine.unlink(missing_ok=True)
+        alive = False
+        for other in users.iterdir():
+            try:
+                os.kill(int(other.name), 0)
+                alive = True
+            except (ValueError, ProcessLookupError):
+                other.unlink(missing_ok=True)
+            except PermissionError:
+                alive = True
+        return not alive
+
+    return release
+
+
 def start(var_dir: Path, *, need_db: bool, need_redis: bool, prefix: str = "") -> Embedded:
-    """Start what is missing; the caller must call .stop() (it is safe to call twice)."""
-    emb = Embedded()
-    if need_db:
-        emb.database_url, stop = start_postgres(var_dir / f"{prefix}pg")
-        emb._stops.append(stop)
-    if need_redis:
-        try:
+    """Start (or join) what is missing; the caller must call .stop(), which stops the servers only when no
+    other process (a second `make run`, a parallel test run) still uses them."""
+    release = _register_user(var_dir.resolve() / f"{prefix}users")
+    service_stops: list[Callable[[], None]] = []
+
+    def stop_if_last() -> None:
+        if release():
+            for stop in reversed(service_stops):
+                try:
+                    stop()
+                except Exception:  # pragma: no cover - best effort on shutdown
+                    log.exception("stopping an embedded service failed")
+
+    emb = Embedded(_stops=[stop_if_last])
+    try:
+        if need_db:
+            emb.database_url, stop = start_postgres(var_dir / f"{prefix}pg")
+            service_stops.append(stop)
+        if need_redis:
             emb.redis_url, stop = start_redis(var_dir / f"{prefix}redis")
-        except Exception:
-            emb.stop()
-            raise
-        emb._stops.append(stop)
+            service_stops.append(stop)
+    except Exception:
+        emb.stop()
+        raise
     return emb

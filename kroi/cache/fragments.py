@@ -23,6 +23,8 @@ class FragmentCache:
         # Scopes whose bump failed while Redis was away; bumped before the next read so that fragments
         # cached before the outage are never served after a write made during it.
         self._pending_bumps: set[str] = set()
+        # Small derived data (brand/model lists) memoised in this process, keyed by a generation by its user.
+        self.local: dict[str, object] = {}
 
     @property
     def stats(self):  # noqa: ANN201

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.cache import keys
 from kroi.inventory.search import MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
-from kroi.inventory.services import CarGone, InventoryService, Resolved
+from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
 from kroi.web.context import absolute_url, kroi, language, page_context
@@ -48,13 +48,11 @@ _FIELD_KEYS = {
 }
 
 
-async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, lang: str,
-                          fragment: bool) -> dict[str, Any]:
+async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, vocab: Vocabulary, gen: int | None,
+                          lang: str, fragment: bool) -> dict[str, Any]:
     """The cached, rendered pieces of a listing: facet groups + count, and the results (or the next batch)."""
     k = kroi(request)
     t = k.templates
-    gens = await k.cache.generations([keys.INVENTORY])
-    gen = gens[keys.INVENTORY] if gens else None
 
     def key(*what: str) -> str | None:
         return keys.fragment(keys.INVENTORY, gen, *what) if gen is not None else None
@@ -63,8 +61,7 @@ async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, 
 
     async def render_facets() -> str:
         facets = await svc.facets(r)
-        brands, models = await svc.brands_and_models()
-        ctx = base_ctx | {"facets": facets, "brands": brands, "models": models, "brand_id": r.brand_id,
+        ctx = base_ctx | {"facets": facets, "brands": vocab.brands, "models": vocab.models, "brand_id": r.brand_id,
                           "model_id": r.model_id, "total": facets.total}
         return json.dumps({
             "total": facets.total,
@@ -94,9 +91,12 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     lang = language(request)
     query, notes = parse_query(_args(request))
     svc = InventoryService(db_session, k.cache)
-    r = await svc.resolve(query, notes)
+    gens = await k.cache.generations([keys.INVENTORY])
+    gen = gens[keys.INVENTORY] if gens else None
+    vocab = await svc.vocabulary(gen)
+    r = await svc.resolve(query, notes, vocab)
     fragment = wants_fragment(request)
-    pieces = await _listing_pieces(request, svc, r, lang, fragment)
+    pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, fragment)
     note_texts = _note_texts(lang, r.notes)
     canonical = r.query.url("/cars")
     if fragment:
@@ -106,7 +106,6 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
         body = pieces["results_html"] + pieces["count_html"] + pieces["facets_html"] + Markup(notes_html)
         return html(body, headers={"HX-Push-Url": canonical})
     site = await site_settings.load(db_session, k.cache)
-    brands, models = await svc.brands_and_models()
     ctx = page_context(request, lang, site, query=r.query, notes=note_texts, sorts=SORTS, multi=MULTI,
                        canonical=absolute_url(request, canonical), **pieces)
     return html(k.templates.page(LIST_TEMPLATE, ctx))
@@ -127,8 +126,8 @@ async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> R
 
     key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "home", lang) if gens else None
     featured_html = Markup(await k.cache.get_or_render(key, keys.TTL_FEATURED, render_featured))
-    brands, _ = await svc.brands_and_models()
-    ctx = page_context(request, lang, site, featured_html=featured_html, brands=brands,
+    vocab = await svc.vocabulary(gens[keys.INVENTORY] if gens else None)
+    ctx = page_context(request, lang, site, featured_html=featured_html, brands=vocab.brands,
                        canonical=absolute_url(request, "/"))
     return html(k.templates.page("home.html", ctx))
 

@@ -88,15 +88,6 @@ class InventoryRepository:
     async def models(self) -> list[CarModel]:
         return list((await self.session.scalars(select(CarModel).order_by(CarModel.name))).all())
 
-    async def brand_by_slug(self, slug: str) -> Brand | None:
-        return await self.session.scalar(select(Brand).where(Brand.slug == slug))
-
-    async def model_by_slug(self, brand_id: int | None, slug: str) -> CarModel | None:
-        stmt = select(CarModel).where(CarModel.slug == slug)
-        if brand_id is not None:
-            stmt = stmt.where(CarModel.brand_id == brand_id)
-        return (await self.session.scalars(stmt.limit(1))).first()
-
     # --- filters ------------------------------------------------------------------------------------------
     def _conditions(self, query: CarQuery, brand_id: int | None, model_id: int | None,
                     skip: str | None = None) -> list:

@@ -27,6 +27,20 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:200] or "auto"
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """Brands and models, small and rarely changed: kept in process memory per inventory generation."""
+
+    brands: tuple[Brand, ...]
+    models: tuple[CarModel, ...]
+
+    def brand(self, slug: str) -> Brand | None:
+        return next((b for b in self.brands if b.slug == slug), None)
+
+    def model(self, brand_id: int | None, slug: str) -> CarModel | None:
+        return next((m for m in self.models if m.slug == slug and brand_id in (None, m.brand_id)), None)
+
+
 @dataclass
 class Resolved:
     """A CarQuery whose brand and model slugs were looked up."""
@@ -56,17 +70,27 @@ class InventoryService:
         self.cache = cache
         self.repo = InventoryRepository(session)
 
-    async def resolve(self, query: CarQuery, notes: list[Note]) -> Resolved:
+    async def vocabulary(self, generation: int | None) -> Vocabulary:
+        """Brands and models; reused from process memory while the inventory generation is unchanged."""
+        memo = self.cache.local.get("vocabulary")
+        if generation is not None and memo is not None and memo[0] == generation:
+            return memo[1]
+        vocab = Vocabulary(tuple(await self.repo.brands()), tuple(await self.repo.models()))
+        if generation is not None:
+            self.cache.local["vocabulary"] = (generation, vocab)
+        return vocab
+
+    async def resolve(self, query: CarQuery, notes: list[Note], vocab: Vocabulary) -> Resolved:
         brand_id = model_id = None
         if query.brand:
-            brand = await self.repo.brand_by_slug(query.brand)
+            brand = vocab.brand(query.brand)
             if brand is None:
                 notes.append(Note("note.unknown_value", "brand", query.brand))
                 query = _replace(query, brand=None, model=None)
             else:
                 brand_id = brand.id
         if query.model:
-            model = await self.repo.model_by_slug(brand_id, query.model)
+            model = vocab.model(brand_id, query.model)
             if model is None:
                 key = "note.model_mismatch" if brand_id is not None else "note.unknown_value"
                 notes.append(Note(key, "model", query.model))
@@ -91,9 +115,6 @@ class InventoryService:
         cards = cards[:page_size]
         next_cursor = Cursor(q.sort, cards[-1].sort_value(q.sort), cards[-1].id) if has_more and cards else None
         return Listing(cards=cards, total=total, page=page, pages=pages, next_cursor=next_cursor)
-
-    async def brands_and_models(self) -> tuple[list[Brand], list[CarModel]]:
-        return await self.repo.brands(), await self.repo.models()
 
     async def car(self, car_id: int) -> Car | None:
         """A car for its public page; None when unknown or a draft, CarGone when deleted."""
