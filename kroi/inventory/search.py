@@ -50,7 +50,9 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = json.dumps([self.sort, self.value, self.id], separators=(",", ":")).encode()
+        # decode() turns a "newest" value into a datetime; encode it back the way CarCard.sort_value gives it.
+        value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
+        raw = json.dumps([self.sort, value, self.id], separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
