@@ -14,7 +14,8 @@ def make_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "kroi"}},
+        # A database that does not answer fails the request in seconds instead of asyncpg's default minute.
+        connect_args={"server_settings": {"application_name": "kroi"}, "timeout": 5, "command_timeout": 30},
     )
 
 
