@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
@@ -18,6 +19,9 @@ from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
 from kroi.db.session import make_engine, make_sessionmaker
 from kroi.inventory import controllers as inventory
+from kroi.leads import controllers as leads
+from kroi.mail import worker as mail_worker
+from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
 from kroi.settings import Settings
 from kroi.web import meta
@@ -77,13 +81,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         k = Kroi(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), safe_redis=safe,
                  cache=FragmentCache(safe, enabled=settings.cache_enabled), templates=Templates())
         app.state.kroi = k
-        flusher = asyncio.create_task(_flush_views_forever(k))
+        tasks = [asyncio.create_task(_flush_views_forever(k))]
+        if settings.run_worker:
+            tasks.append(asyncio.create_task(mail_worker.run_forever(k.sessionmaker, settings)))
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(Exception):
                 async with k.sessionmaker() as session:
                     await InventoryService(session, k.cache).flush_views()
@@ -100,7 +108,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        cache_control=CacheControlHeader(max_age=86400, public=True))
     https = (settings.public_url or "").startswith("https://")
     return Litestar(
-        route_handlers=[*inventory.ROUTES, *meta.ROUTES, static, media],
+        route_handlers=[*inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, static, media],
+        # Double-submit cookie: forms carry the token in a hidden input. The one-click unsubscribe is exempt
+        # (RFC 8058: mail clients POST without it; its signed token is the authority).
+        csrf_config=CSRFConfig(secret=settings.secret(), cookie_secure=https, cookie_httponly=True,
+                               cookie_samesite="lax",
+                               exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click"]),
         dependencies={"db_session": Provide(provide_db_session)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

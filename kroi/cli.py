@@ -110,6 +110,55 @@ def seed(demo: int) -> None:
         asyncio.run(_seed(settings, demo))
 
 
+@main.command()
+def worker() -> None:
+    """Send queued e-mails (the outbox) until stopped; run one or more beside `kroi serve --workers N`."""
+    import signal
+
+    from kroi.db.session import make_engine, make_sessionmaker
+    from kroi.mail.worker import run_forever
+
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+
+    async def run(settings: Settings) -> None:
+        engine = make_engine(settings)
+        try:
+            await run_forever(make_sessionmaker(engine), settings)
+        finally:
+            await engine.dispose()
+
+    with servers(Settings()) as settings:
+        click.secho(f"outbox worker running; mail goes to {settings.smtp_host or settings.mail_dir}", err=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+
+
+@main.command()
+@click.argument("action", type=click.Choice(["status", "dead", "retry-dead"]), default="status")
+def outbox(action: str) -> None:
+    """Show the mail outbox, list dead (undeliverable) messages, or queue them again."""
+    from kroi.db.session import make_engine, make_sessionmaker
+    from kroi.mail.outbox import OutboxRepository
+
+    async def run(settings: Settings) -> None:
+        engine = make_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                repo = OutboxRepository(session)
+                if action == "status":
+                    click.echo(await repo.counts())
+                elif action == "dead":
+                    for m in await repo.dead():
+                        click.echo(f"{m.id}\t{m.kind}\t{m.payload.get('to')}\t{m.attempts}\t{m.last_error}")
+                else:
+                    click.echo(f"{await repo.retry_dead()} messages queued again")
+        finally:
+            await engine.dispose()
+
+    with servers(Settings()) as settings:
+        asyncio.run(run(settings))
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 

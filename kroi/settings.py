@@ -38,6 +38,27 @@ class Settings(BaseSettings):
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
+    # Visitor forms and leads
+    form_min_seconds: float = Field(default=2.0, ge=0, le=60)  # faster submissions are treated as bots
+    rate_limit_ip: int = Field(default=20, ge=1)  # lead submissions per IP per rate_limit_window
+    rate_limit_email: int = Field(default=5, ge=1)  # per e-mail address per rate_limit_window
+    rate_limit_window: int = Field(default=600, ge=1)  # seconds
+    idempotency_window: int = Field(default=86400, ge=1)
+
+    # Mail: with no SMTP host, messages are written as .eml files under {var_dir}/mail/
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False  # implicit TLS (port 465)
+    smtp_timeout: float = Field(default=10.0, gt=0)
+    mail_from: str = "Kroi Auto Center <noreply@kroiautocenter.fi>"
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    outbox_backoff_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles each time
+    run_worker: bool = True  # run the outbox worker inside the web process (kroi serve); production: kroi worker
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -58,6 +79,25 @@ class Settings(BaseSettings):
             if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
                 raise ValueError("KROI_SECRET_KEY must be at least 32 characters")
         return self
+
+    def secret(self) -> str:
+        """The signing secret. Production requires KROI_SECRET_KEY; development keeps a random one in var/."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.env == "production":  # unreachable: the validator refuses this
+            raise RuntimeError("KROI_SECRET_KEY is not set")
+        path = self.var_dir / "dev-secret-key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def mail_dir(self) -> Path:
+        return (self.var_dir / "mail").resolve()
 
     @property
     def media_root(self) -> Path:

@@ -55,3 +55,8 @@ def pending_views() -> str:
 
 def flushing_views(token: str) -> str:
     return f"{PREFIX}:views:flushing:{token}"
+
+
+def rate_limit(scope: str, who: str, bucket: int) -> str:
+    """A fixed-window counter; `who` (an IP or an e-mail address) is hashed so no address sits in Redis."""
+    return f"{PREFIX}:rl:{scope}:{digest(who)}:{bucket}"

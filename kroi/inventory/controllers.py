@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get
@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.cache import keys
+from kroi.leads import controllers as lead_forms
 from kroi.inventory.search import MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
@@ -172,6 +173,7 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
                                   json_ld_data=_json_ld(car, canonical, lang), site=site)
         return json.dumps({"body": k.templates.page("inventory/_detail_body.html", ctx),
                            "title": car.title, "status": car.status, "brand_id": car.brand_id,
+                           "price": car.price_cents,
                            "description": (car.description_en if lang == "en" else car.description_fi)[:160],
                            "image": car.images[0].path if car.images else None})
 
@@ -187,10 +189,24 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     related_key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "related", str(car_id), lang) if gens else None
     related_html = await k.cache.get_or_render(related_key, keys.TTL_RELATED, render_related)
     await svc.record_view(car_id)
+    inquiry_html = None
+    if body["status"] != "sold":
+        inquiry = lead_forms.form_context(request, lang, site, "inquiry", _CarRef(car_id, body["title"], body["price"]))
+        inquiry_html = Markup(lead_forms.render_form(request, inquiry))
     ctx = page_context(request, lang, site, body_html=Markup(body["body"]), related_html=Markup(related_html),
+                       inquiry_html=inquiry_html,
                        title=body["title"], description=body["description"], canonical=canonical,
                        og_image=absolute_url(request, f"/media/{body['image']}-full.webp") if body["image"] else None)
     return html(k.templates.page(DETAIL_TEMPLATE, ctx))
+
+
+@dataclass(frozen=True)
+class _CarRef:
+    """The few car fields the inquiry form shows, taken from the cached page body."""
+
+    id: int
+    title: str
+    price_cents: int
 
 
 def _financing(price_cents: int, site: site_settings.SiteSettings) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kroi.cache.client import SafeRedis
@@ -26,6 +27,12 @@ class Kroi:
     safe_redis: SafeRedis
     cache: FragmentCache
     templates: Templates
+
+
+def csrf_token(request: Request) -> str:
+    """This visitor's CSRF token (Litestar's double-submit cookie), for hidden inputs in forms."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
 
 
 def kroi(request: Request) -> Kroi:
@@ -52,5 +59,6 @@ def page_context(request: Request, lang: str, site: SiteSettings, **values: Any)
         switch_language_url=f"/lang/{other}?{urlencode({'next': here})}",
         other_language=other,
         url_for=request.app.route_reverse,
+        csrf_token=csrf_token(request),
         **values,
     )

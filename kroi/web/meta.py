@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi.mail.outbox import OutboxRepository
 from kroi.web import i18n
 from kroi.web.context import kroi
 
@@ -38,9 +39,11 @@ async def switch_language(code: FromPath[str], request: Request) -> Redirect:
 @get("/health", name="meta:health", cache=False)
 async def health(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
+    outbox: dict[str, int] = {}
     try:
         await db_session.execute(text("SELECT 1"))
         database = "ok"
+        outbox = await OutboxRepository(db_session).counts()
     except Exception as exc:  # noqa: BLE001 - any failure means the database is not usable
         database = f"error: {type(exc).__name__}"
     cache = "ok" if await k.safe_redis.ping() else ("disabled" if k.safe_redis.redis is None else "down")
@@ -49,6 +52,7 @@ async def health(request: Request, db_session: NamedDependency[AsyncSession]) ->
         "database": database,
         "cache": cache,
         "cache_stats": k.cache.stats.as_dict(),
+        "outbox": {"pending": outbox.get("pending", 0), "dead": outbox.get("dead", 0), "sent": outbox.get("sent", 0)},
     }
     return Response(body, status_code=200 if database == "ok" else 503, headers={"Cache-Control": "no-store"})
 

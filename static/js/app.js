@@ -22,6 +22,57 @@
     }
   });
 
+  // Back/forward: htmx restores a snapshot of the HTML, which keeps neither typed values nor choices made
+  // after the page was rendered. The URL holds the search, so set the filter fields from it.
+  document.addEventListener("htmx:historyRestore", function () {
+    var form = document.getElementById("filters");
+    if (!form) return;
+    var params = new URLSearchParams(location.search);
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name) return;
+      var values = params.getAll(el.name);
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = values.indexOf(el.value) >= 0;
+      } else if (el.tagName === "SELECT") {
+        var known = Array.prototype.some.call(el.options, function (o) { return o.value === values[0]; });
+        el.value = known ? values[0] : (el.options.length ? el.options[0].value : "");
+      } else if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") {
+        el.value = values.length ? values[0] : "";
+      }
+    });
+  });
+
+  // Forms: after a swap, focus the confirmation, or the first field in error (autofocus covers full pages).
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var target = e.detail.target;
+    if (!target || !target.querySelector) return;
+    var confirmation = target.matches("[data-confirmation]") ? target : target.querySelector("[data-confirmation]");
+    if (confirmation) { confirmation.focus(); return; }
+    if (target.matches("form.lead-form")) {
+      var invalid = target.querySelector("[aria-invalid=true]") || target.querySelector(".form-error:not(:empty)");
+      if (invalid) invalid.focus();
+    }
+    if (target.matches(".newsletter-status")) target.focus();
+  });
+  // A field validated on blur: mark its input invalid or valid to match the message.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var el = e.detail.target;
+    if (!el || !el.classList || !el.classList.contains("field-error")) return;
+    var fresh = document.getElementById(el.id);
+    var input = fresh && document.querySelector('[aria-describedby~="' + el.id + '"]');
+    if (input) {
+      if (fresh.textContent.trim()) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    }
+  });
+  // An answer htmx does not swap (403 after an expired CSRF cookie, 5xx): say so instead of doing nothing.
+  document.addEventListener("htmx:responseError", function () {
+    var box = document.getElementById("request-error");
+    if (!box) return;
+    box.textContent = box.getAttribute("data-text");
+    box.hidden = false;
+    setTimeout(function () { box.hidden = true; }, 8000);
+  });
+
   // Gallery: buttons, arrow keys and thumbnails move a scroll-snap track (touch swipes natively).
   function initGallery(root) {
     var track = root.querySelector(".gallery-track");

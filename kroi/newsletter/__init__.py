@@ -1,0 +1,1 @@
+"""Newsletter: double opt-in subscription, signed confirmation links, one-click unsubscribe."""

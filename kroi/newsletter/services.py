@@ -1,0 +1,89 @@
+"""Subscriber state changes; each subscribe (re)sends a signed confirmation link through the outbox."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.db.models import NewsletterSubscriber
+from kroi.mail.messages import payload
+from kroi.mail.outbox import OutboxRepository
+from kroi.security import signing
+from kroi.web import i18n
+from kroi.web.templating import Templates
+
+CONFIRM = "news-confirm"
+UNSUBSCRIBE = "news-unsub"
+CONFIRM_MAX_AGE = 7 * 86400
+
+
+class NewsletterService:
+    def __init__(self, session: AsyncSession, templates: Templates, secret: str, public_url: str) -> None:
+        self.session = session
+        self.templates = templates
+        self.secret = secret
+        self.public_url = public_url
+
+    async def _find(self, email: str) -> NewsletterSubscriber | None:
+        return await self.session.scalar(
+            select(NewsletterSubscriber).where(func.lower(NewsletterSubscriber.email) == email.lower())
+            .with_for_update())
+
+    def unsubscribe_url(self, email: str) -> str:
+        token = signing.sign(self.secret, UNSUBSCRIBE, email.lower())
+        return f"{self.public_url}/newsletter/unsubscribe?{urlencode({'token': token})}"
+
+    async def subscribe(self, email: str, language: str, consent_text: str) -> str:
+        """Record the wish and send a confirmation link unless already confirmed. Returns the state."""
+        sub = await self._find(email)
+        if sub is not None and sub.status == "confirmed":
+            await self.session.rollback()
+            return "confirmed"
+        if sub is None:
+            sub = NewsletterSubscriber(email=email, status="pending", language=language, consent_text=consent_text)
+            self.session.add(sub)
+        else:
+            sub.status, sub.language, sub.consent_text = "pending", language, consent_text
+            sub.unsubscribed_at = None
+        token = signing.sign(self.secret, CONFIRM, email.lower())
+        confirm_url = f"{self.public_url}/newsletter/confirm?{urlencode({'token': token})}"
+        unsubscribe = self.unsubscribe_url(email)
+        ctx = self.templates.context(language, confirm_url=confirm_url, unsubscribe_url=unsubscribe)
+        OutboxRepository(self.session).enqueue("newsletter_confirm", payload(
+            to=email, subject=i18n.translate(language, "news.mail.subject"),
+            text=self.templates.page("mail/newsletter_confirm.txt", ctx),
+            headers={"List-Unsubscribe": f"<{unsubscribe.replace('/unsubscribe?', '/unsubscribe/one-click?')}>",
+                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        ))
+        await self.session.commit()
+        return "pending"
+
+    async def confirm(self, token: str) -> str:
+        """'confirmed', 'already' or 'invalid' (bad or expired link, or an unknown address)."""
+        data = signing.unsign(self.secret, CONFIRM, token, max_age=CONFIRM_MAX_AGE)
+        if data is None:
+            return "invalid"
+        sub = await self._find(str(data[0]))
+        if sub is None:
+            return "invalid"
+        if sub.status == "confirmed":
+            await self.session.rollback()
+            return "already"
+        if sub.unsubscribed_at is not None and sub.unsubscribed_at.timestamp() > data[1]:
+            await self.session.rollback()
+            return "invalid"  # unsubscribed after this link was sent
+        sub.status, sub.confirmed_at = "confirmed", datetime.now(timezone.utc)
+        await self.session.commit()
+        return "confirmed"
+
+    async def unsubscribe(self, token: str) -> bool:
+        data = signing.unsign(self.secret, UNSUBSCRIBE, token)
+        if data is None:
+            return False
+        sub = await self._find(str(data[0]))
+        if sub is not None and sub.status != "unsubscribed":
+            sub.status, sub.unsubscribed_at = "unsubscribed", datetime.now(timezone.utc)
+        await self.session.commit()
+        return True
