@@ -46,24 +46,33 @@ def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def _recreate(admin_url: str, name: str) -> None:
+async def _admin_connect(admin_url: str) -> asyncpg.Connection:
     dsn = _asyncpg_dsn(admin_url)
     parts = urlsplit(dsn)
     host = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p).get("host")
-    conn = await asyncpg.connect(dsn=urlunsplit(parts._replace(query="")) if host else dsn, host=host)
+    return await asyncpg.connect(dsn=urlunsplit(parts._replace(query="")) if host else dsn, host=host)
+
+
+async def _drop(admin_url: str, name: str, create: bool = False) -> None:
+    conn = await _admin_connect(admin_url)
     try:
         await conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             name)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
+def drop_database(admin_url: str, name: str) -> None:
+    asyncio.run(_drop(admin_url, name))
+
+
 def fresh_database(admin_url: str, name: str, migrate: bool = True) -> str:
     """Drop and create database `name` on the server of admin_url, migrate it; return its URL."""
-    asyncio.run(_recreate(admin_url, name))
+    asyncio.run(_drop(admin_url, name, create=True))
     url = with_database(admin_url, name)
     if migrate:
         upgrade(url)
