@@ -46,6 +46,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
         return _render(request, 410, "error.410", i18n.translate(lang, "error.410_text"), "gone")
     if status >= 500:
         return internal_error_handler(request, exc)
+    if status == 403 and "CSRF" in str(exc.detail):
+        return _render(request, 403, "error.400", i18n.translate(lang, "form.error.request_failed"), "csrf")
     response = _render(request, status, "error.400", str(exc.detail) if status < 500 else "", str(exc.detail))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
