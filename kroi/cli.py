@@ -159,6 +159,88 @@ def outbox(action: str) -> None:
         asyncio.run(run(settings))
 
 
+@main.group()
+def user() -> None:
+    """Manage staff users (no default passwords: each is typed in or generated and shown once)."""
+
+
+async def _user_action(settings: Settings, action: str, email: str, role: str | None = None,
+                       password: str | None = None) -> str:
+    from kroi.accounts.repositories import UserRepository
+    from kroi.security.auth import SessionStore
+    from kroi.cache.client import SafeRedis, make_redis
+    from kroi.db.models import User
+    from kroi.db.session import make_engine, make_sessionmaker
+    from kroi.security.auth import sign_out_everywhere
+    from kroi.security.passwords import hash_password
+
+    engine = make_engine(settings)
+    safe = SafeRedis(make_redis(settings.redis_url, 1.0) if settings.redis_url else None, 0)
+    store = SessionStore(safe, settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            repo = UserRepository(session)
+            existing = await repo.by_email(email)
+            if action == "create":
+                if existing:
+                    raise click.ClickException(f"{email} already exists")
+                repo.add(User(email=email, role=role, password_hash=hash_password(password)))
+            elif existing is None:
+                raise click.ClickException(f"no user {email}")
+            elif action == "set-password":
+                existing.password_hash = hash_password(password)
+                await sign_out_everywhere(session, store, existing.id)
+            elif action == "deactivate":
+                existing.is_active = False
+                await sign_out_everywhere(session, store, existing.id)
+            await session.commit()
+            return "ok"
+    finally:
+        await safe.close()
+        await engine.dispose()
+
+
+def _ask_password(generate: bool) -> tuple[str, bool]:
+    from kroi.security.passwords import generate_password, password_problem
+
+    if generate:
+        return generate_password(), True
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(f"the password needs {problem}")
+    return password, False
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "sales", "viewer"]), required=True)
+@click.option("--generate", is_flag=True, help="Generate a strong password and print it once.")
+def user_create(email: str, role: str, generate: bool) -> None:
+    password, generated = _ask_password(generate)
+    with servers(Settings()) as settings:
+        asyncio.run(_user_action(settings, "create", email, role, password))
+    click.echo(f"created {email} ({role})" + (f"; password (shown once): {password}" if generated else ""))
+
+
+@user.command("set-password")
+@click.argument("email")
+@click.option("--generate", is_flag=True, help="Generate a strong password and print it once.")
+def user_set_password(email: str, generate: bool) -> None:
+    password, generated = _ask_password(generate)
+    with servers(Settings()) as settings:
+        asyncio.run(_user_action(settings, "set-password", email, password=password))
+    click.echo(f"password of {email} changed; their sessions ended" + (f"; new password: {password}" if generated else ""))
+
+
+@user.command("deactivate")
+@click.argument("email")
+def user_deactivate(email: str) -> None:
+    with servers(Settings()) as settings:
+        asyncio.run(_user_action(settings, "deactivate", email))
+    click.echo(f"{email} deactivated; their sessions ended")
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
+    # Staff sessions
+    session_idle_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+
     # Visitor forms and leads
     form_min_seconds: float = Field(default=2.0, ge=0, le=60)  # faster submissions are treated as bots
     rate_limit_ip: int = Field(default=20, ge=1)  # lead submissions per IP per rate_limit_window

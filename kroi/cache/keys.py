@@ -60,3 +60,12 @@ def flushing_views(token: str) -> str:
 def rate_limit(scope: str, who: str, bucket: int) -> str:
     """A fixed-window counter; `who` (an IP or an e-mail address) is hashed so no address sits in Redis."""
     return f"{PREFIX}:rl:{scope}:{digest(who)}:{bucket}"
+
+
+def session(session_hash: str) -> str:
+    return f"{PREFIX}:session:{session_hash}"
+
+
+def user_sessions(user_id: int) -> str:
+    """Set of the session hashes of one user, to sign them out everywhere at once."""
+    return f"{PREFIX}:user-sessions:{user_id}"

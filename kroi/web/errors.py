@@ -46,6 +46,12 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
         return _render(request, 410, "error.410", i18n.translate(lang, "error.410_text"), "gone")
     if status >= 500:
         return internal_error_handler(request, exc)
+    if status == 401 and request.url.path.startswith("/admin"):
+        from kroi.admin.controllers import login_redirect
+
+        return login_redirect(request)
+    if status == 403 and request.url.path.startswith("/admin") and exc.detail == "role":
+        return _render(request, 403, "admin.forbidden", i18n.translate(lang, "admin.forbidden_text"), "forbidden")
     if status == 403 and "CSRF" in str(exc.detail):
         return _render(request, 403, "error.400", i18n.translate(lang, "form.error.request_failed"), "csrf")
     response = _render(request, status, "error.400", str(exc.detail) if status < 500 else "", str(exc.detail))

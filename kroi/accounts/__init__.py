@@ -1,0 +1,1 @@
+"""Accounts: staff users, sign-in, sessions, roles."""
