@@ -19,6 +19,7 @@ from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
 from kroi.db.session import make_engine, make_sessionmaker
 from kroi.admin import controllers as admin
+from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
 from kroi.leads import controllers as leads
 from kroi.mail import worker as mail_worker
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        cache_control=CacheControlHeader(max_age=86400, public=True))
     https = (settings.public_url or "").startswith("https://")
     return Litestar(
-        route_handlers=[*inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER, static,
+        route_handlers=[*inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
+                        inventory_admin.ROUTER, static,
                         media],
         # Double-submit cookie: forms carry the token in a hidden input. The one-click unsubscribe is exempt
         # (RFC 8058: mail clients POST without it; its signed token is the authority).

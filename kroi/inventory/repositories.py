@@ -281,3 +281,67 @@ class InventoryRepository:
             select(func.coalesce(func.sum(literal_column("views")), 0)).select_from(text("car_views"))
             .where(text("car_id = :id")).params(id=car_id)
         ) or 0)
+
+
+@dataclass(frozen=True)
+class StaffCarRow:
+    id: int
+    title: str
+    slug: str
+    registration_number: str | None
+    model_year: int
+    mileage_km: int
+    price_cents: int
+    status: str
+    featured: bool
+    deleted_at: datetime | None
+    updated_at: datetime
+    images: int
+
+
+STAFF_SORTS = {
+    "updated": (Car.updated_at.desc(), Car.id.desc()),
+    "price_asc": (Car.price_cents.asc(), Car.id.asc()),
+    "price_desc": (Car.price_cents.desc(), Car.id.desc()),
+    "year_desc": (Car.model_year.desc(), Car.id.desc()),
+    "title": (Car.title.asc(), Car.id.asc()),
+}
+
+
+class StaffCarRepository:
+    """Queries of the admin car list (every status, the trash too)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, *, q: str | None, status: str | None, brand_id: int | None, trash: bool, sort: str,
+                   limit: int, offset: int) -> tuple[list[StaffCarRow], int]:
+        conds = [Car.deleted_at.is_not(None) if trash else Car.deleted_at.is_(None)]
+        if status:
+            conds.append(Car.status == status)
+        if brand_id:
+            conds.append(Car.brand_id == brand_id)
+        if q:
+            like = f"%{q.replace('%', '').replace('_', '')}%"
+            conds.append(or_(Car.title.ilike(like), Car.registration_number.ilike(like), Car.vin.ilike(like),
+                             search_condition(q)))
+        total = int(await self.session.scalar(select(func.count()).select_from(Car).where(*conds)) or 0)
+        image_count = (select(func.count()).select_from(CarImage).where(CarImage.car_id == Car.id)
+                       .correlate(Car).scalar_subquery())
+        rows = (await self.session.execute(
+            select(Car.id, Car.title, Car.slug, Car.registration_number, Car.model_year, Car.mileage_km,
+                   Car.price_cents, Car.status, Car.featured, Car.deleted_at, Car.updated_at,
+                   image_count.label("images"))
+            .where(*conds).order_by(*STAFF_SORTS.get(sort, STAFF_SORTS["updated"])).limit(limit).offset(offset)
+        )).all()
+        return [StaffCarRow(**r._asdict()) for r in rows], total
+
+    async def price_history(self, car_id: int) -> list[CarPriceHistory]:
+        return list((await self.session.scalars(
+            select(CarPriceHistory).where(CarPriceHistory.car_id == car_id)
+            .order_by(CarPriceHistory.changed_at.desc(), CarPriceHistory.id.desc()))).all())
+
+    async def features(self) -> list:
+        from kroi.db.models import Feature
+
+        return list((await self.session.scalars(select(Feature).order_by(Feature.category, Feature.name_fi))).all())

@@ -188,40 +188,26 @@ class InventoryService:
         await invalidate.car_changed(self.cache, car.id)
         return car
 
-    async def change_price(self, car_id: int, price_cents: int, user_id: int | None = None) -> Car:
-        car = await self._for_update(car_id)
-        if price_cents < 0:
-            raise ValueError("price must not be negative")
-        if car.price_cents != price_cents:
-            self.session.add(CarPriceHistory(car_id=car.id, old_price_cents=car.price_cents,
-                                             new_price_cents=price_cents, changed_by_id=user_id))
-            car.price_cents = price_cents
-        await self.session.commit()
-        await invalidate.car_changed(self.cache, car.id)
-        return car
+    async def change_price(self, car_id: int, price_cents: int, user_id: int | None = None) -> None:
+        """Price change with history and invalidation (the staff editor does the work)."""
+        if not await self._editor().set_price(car_id, price_cents, actor_id=user_id):
+            await self._exists(car_id)
 
-    async def set_status(self, car_id: int, status: str) -> Car:
-        car = await self._for_update(car_id)
-        car.status = status
-        if status != "draft" and car.published_at is None:
-            car.published_at = _now()
-        car.sold_at = (car.sold_at or _now()) if status == "sold" else None
-        await self.session.commit()
-        await invalidate.car_changed(self.cache, car.id)
-        return car
+    async def set_status(self, car_id: int, status: str) -> None:
+        await self._editor().set_status([car_id], status, strict=False)
 
-    async def soft_delete(self, car_id: int) -> Car:
-        car = await self._for_update(car_id)
-        car.deleted_at = _now()
-        await self.session.commit()
-        await invalidate.car_changed(self.cache, car.id)
-        return car
+    async def soft_delete(self, car_id: int) -> None:
+        if not await self._editor().delete([car_id]):
+            await self._exists(car_id)
 
-    async def _for_update(self, car_id: int) -> Car:
-        car = await self.session.scalar(select(Car).where(Car.id == car_id).with_for_update())
-        if car is None:
+    def _editor(self):  # noqa: ANN202
+        from kroi.inventory.editing import CarEditService
+
+        return CarEditService(self.session, self.cache)
+
+    async def _exists(self, car_id: int) -> None:
+        if await self.session.scalar(select(Car.id).where(Car.id == car_id)) is None:
             raise LookupError(car_id)
-        return car
 
 
 def _replace(query: CarQuery, **changes) -> CarQuery:  # noqa: ANN003
