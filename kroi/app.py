@@ -26,6 +26,7 @@ from kroi.mail import worker as mail_worker
 from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
 from kroi.settings import Settings
+from kroi.storage import make_storage
 from kroi.web import meta
 from kroi.web.context import Kroi
 from kroi.web.errors import EXCEPTION_HANDLERS
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         redis = make_redis(settings.redis_url, settings.redis_timeout) if settings.redis_url else None
         safe = SafeRedis(redis, settings.redis_breaker_seconds)
         k = Kroi(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), safe_redis=safe,
-                 cache=FragmentCache(safe, enabled=settings.cache_enabled), templates=Templates())
+                 cache=FragmentCache(safe, enabled=settings.cache_enabled),
+                 templates=Templates(settings.media_url), storage=make_storage(settings))
         app.state.kroi = k
         tasks = [asyncio.create_task(_flush_views_forever(k))]
         if settings.run_worker:

@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     media_dir: Path | None = None  # default: {var_dir}/media
 
+    # Uploaded images: local folder (media_dir) unless an S3 bucket is set; media_url is their public base URL.
+    media_url: str = "/media"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    upload_max_mb: int = Field(default=15, ge=1, le=100)
+    upload_max_megapixels: int = Field(default=40, ge=1, le=200)
+
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=5, ge=0, le=200)
 

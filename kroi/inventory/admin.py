@@ -11,18 +11,21 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.admin.controllers import render
 from kroi.admin.guards import staff_guard
 from kroi.db.models.inventory import BODY_TYPES, DRIVES, FUELS, STATUSES, TRANSMISSIONS
-from kroi.inventory.editing import TRANSITIONS, CarEditService, TransitionError
+from kroi.inventory import images
+from kroi.inventory.editing import TRANSITIONS, CarEditService, CarImageService, TransitionError
 from kroi.inventory.repositories import STAFF_SORTS, InventoryRepository, StaffCarRepository
 from kroi.inventory.schemas import validate_car
 from kroi.inventory.search import clean_text
 from kroi.leads.controllers import client_ip
-from kroi.web.context import kroi
+from kroi.web import i18n
+from kroi.web.context import kroi, language
 from kroi.web.render import html, wants_fragment
 
 PAGE = 50
@@ -112,7 +115,8 @@ async def _load(session: AsyncSession, car_id: int):  # noqa: ANN202
     from kroi.db.models import Car
 
     car = await session.scalar(select(Car).where(Car.id == car_id).options(
-        selectinload(Car.brand), selectinload(Car.model), selectinload(Car.features), selectinload(Car.images)))
+        selectinload(Car.brand), selectinload(Car.model), selectinload(Car.features), selectinload(Car.images))
+        .execution_options(populate_existing=True))  # fresh after a write earlier in the same request
     if car is None:
         raise NotFoundException()
     return car
@@ -187,5 +191,77 @@ async def validate_field(request: Request) -> Response:
     return render(request, "admin/cars/_error.html", name=name, errors=errors)
 
 
+async def _images_response(request: Request, session: AsyncSession, car_id: int,
+                           message: str | None = None, errors: list[str] | None = None,
+                           status_code: int = 200) -> Response:
+    car = await _load(session, car_id)
+    ctx = {"car": car, "images": car.images, "image_message": message, "image_errors": errors or []}
+    if wants_fragment(request):
+        return render(request, "admin/cars/_images.html", status_code=status_code, **ctx)
+    return Redirect(f"/admin/cars/{car_id}#images", status_code=303)
+
+
+def _images(request: Request, session: AsyncSession) -> CarImageService:
+    k = kroi(request)
+    return CarImageService(session, k.cache, k.storage)
+
+
+@post("/{car_id:int}/images", name="admin:car_images_add", opt=EDIT, status_code=200,
+      request_max_body_size=120 * 1024 * 1024)
+async def add_images(request: Request, db_session: NamedDependency[AsyncSession], car_id: FromPath[int]) -> Response:
+    """Upload one or many photos; each is checked and converted on its own, so one bad file spares the rest."""
+    k = kroi(request)
+    car = await _load(db_session, car_id)
+    form = await request.form()
+    uploads = [f for f in form.getall("images") if isinstance(f, UploadFile)][:30]
+    processed, errors = [], []
+    for upload in uploads:
+        data = await upload.read(k.settings.upload_max_mb * 1024 * 1024 + 1)
+        try:
+            processed.append(await images.process(data, car_id, k.settings.upload_max_mb,
+                                                  k.settings.upload_max_megapixels))
+        except images.ImageRejected as exc:
+            errors.append(f"{upload.filename}: {i18n.translate(language(request), exc.key, mb=k.settings.upload_max_mb)}")
+    if processed:
+        await _images(request, db_session).add(car_id, processed, car.title, actor_id=request.state.user.id,
+                                               ip=client_ip(request))
+    message = i18n.translate(language(request), "admin.images.added", n=len(processed)) if processed else None
+    return await _images_response(request, db_session, car_id, message, errors, 200 if processed else 422)
+
+
+@post("/{car_id:int}/images/{image_id:int}/{action:str}", name="admin:car_image_action", opt=EDIT,
+      status_code=200)
+async def image_action(request: Request, db_session: NamedDependency[AsyncSession], car_id: FromPath[int],
+                       image_id: FromPath[int], action: FromPath[str]) -> Response:
+    svc = _images(request, db_session)
+    actor, ip = request.state.user.id, client_ip(request)
+    form = await request.form()
+    try:
+        if action in ("first", "up", "down"):
+            await svc.move(car_id, image_id, action, actor_id=actor, ip=ip)
+        elif action == "alt":
+            await svc.set_alt(car_id, image_id, str(form.get("alt_fi") or ""), str(form.get("alt_en") or ""),
+                              actor_id=actor, ip=ip)
+        elif action == "delete":
+            await svc.delete(car_id, image_id, actor_id=actor, ip=ip)
+        else:
+            raise NotFoundException()
+    except LookupError:
+        raise NotFoundException() from None
+    return await _images_response(request, db_session, car_id)
+
+
+@post("/{car_id:int}/images/order", name="admin:car_images_order", opt=EDIT, status_code=200)
+async def order_images(request: Request, db_session: NamedDependency[AsyncSession],
+                       car_id: FromPath[int]) -> Response:
+    """The order after a drag and drop: image ids in their new order."""
+    form = await request.form()
+    order = [int(v) for v in form.getall("order") if str(v).isdigit() and len(str(v)) < 18]
+    await _images(request, db_session).reorder(car_id, order, actor_id=request.state.user.id,
+                                               ip=client_ip(request))
+    return await _images_response(request, db_session, car_id)
+
+
 ROUTER = Router(path="/admin/cars", guards=[staff_guard], route_handlers=[
-    list_cars, bulk, new_car, edit_car, create_car, update_car, validate_field])
+    list_cars, bulk, new_car, edit_car, create_car, update_car, validate_field, add_images, image_action,
+    order_images])

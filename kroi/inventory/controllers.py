@@ -170,7 +170,8 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
             raise NotFoundException(detail="car")
         drop = await svc.repo.latest_price_drop(car_id)
         ctx = k.templates.context(lang, car=car, price_drop=drop, financing=_financing(car.price_cents, site),
-                                  json_ld_data=_json_ld(car, canonical, lang), site=site)
+                                  json_ld_data=_json_ld(car, canonical, lang, media_link(request, "").rstrip("/")),
+                                  site=site)
         return json.dumps({"body": k.templates.page("inventory/_detail_body.html", ctx),
                            "title": car.title, "status": car.status, "brand_id": car.brand_id,
                            "price": car.price_cents,
@@ -196,7 +197,7 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     ctx = page_context(request, lang, site, body_html=Markup(body["body"]), related_html=Markup(related_html),
                        inquiry_html=inquiry_html,
                        title=body["title"], description=body["description"], canonical=canonical,
-                       og_image=absolute_url(request, f"/media/{body['image']}-full.webp") if body["image"] else None)
+                       og_image=media_link(request, f"{body['image']}-full.webp") if body["image"] else None)
     return html(k.templates.page(DETAIL_TEMPLATE, ctx))
 
 
@@ -230,7 +231,13 @@ SCHEMA_DRIVE = {"fwd": "https://schema.org/FrontWheelDriveConfiguration",
                 "awd": "https://schema.org/AllWheelDriveConfiguration"}
 
 
-def _json_ld(car, url: str, lang: str) -> dict[str, Any]:  # noqa: ANN001
+def media_link(request: Request, key: str) -> str:
+    """Absolute URL of a stored file (media_url may already be absolute, e.g. a bucket or CDN)."""
+    base = kroi(request).settings.media_url.rstrip("/")
+    return f"{base}/{key}" if base.startswith(("http://", "https://")) else absolute_url(request, f"{base}/{key}")
+
+
+def _json_ld(car, url: str, lang: str, media_base: str) -> dict[str, Any]:  # noqa: ANN001
     availability = {"available": "InStock", "reserved": "LimitedAvailability", "sold": "SoldOut"}[car.status]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -259,7 +266,7 @@ def _json_ld(car, url: str, lang: str) -> dict[str, Any]:  # noqa: ANN001
         data["vehicleEngine"] = {"@type": "EngineSpecification",
                                  "enginePower": {"@type": "QuantitativeValue", "value": car.power_kw, "unitCode": "KWT"}}
     if car.images:
-        data["image"] = [f"/media/{img.path}-full.webp" for img in car.images]
+        data["image"] = [f"{media_base}/{img.path}-full.webp" for img in car.images]
     return {k: v for k, v in data.items() if v is not None}
 
 

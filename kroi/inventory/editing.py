@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from kroi import audit
 from kroi.cache import invalidate
 from kroi.cache.fragments import FragmentCache
-from kroi.db.models import Brand, Car, CarFeature, CarModel, CarPriceHistory, Feature
+from kroi.db.models import Brand, Car, CarFeature, CarImage, CarModel, CarPriceHistory, Feature
 from kroi.inventory.search import clean_text
 
 AUDITED = ("brand_id", "model_id", "variant", "title", "model_year", "first_registration", "price_cents",
@@ -207,3 +207,94 @@ class CarEditService:
             car.deleted_at = None
 
         return await self._each(car_ids, "restore", change, actor_id=actor_id, ip=ip)
+
+
+class CarImageService:
+    """A car's photos: add (already processed), reorder, choose the main one, alt texts, delete."""
+
+    def __init__(self, session: AsyncSession, cache: FragmentCache, storage) -> None:  # noqa: ANN001
+        self.session = session
+        self.cache = cache
+        self.storage = storage
+
+    async def images(self, car_id: int) -> list[CarImage]:
+        return list((await self.session.scalars(
+            select(CarImage).where(CarImage.car_id == car_id).order_by(CarImage.position))).all())
+
+    async def _finish(self, car_id: int, action: str, after: dict[str, Any], actor_id: int | None,
+                      ip: str | None) -> None:
+        audit.record(self.session, actor_id=actor_id, action=action, entity_type="car", entity_id=car_id,
+                     after=after, ip=ip)
+        await self.session.execute(update(Car).where(Car.id == car_id).values(updated_at=func.now()))
+        await self.session.commit()
+        await invalidate.car_changed(self.cache, car_id)
+
+    async def add(self, car_id: int, processed: list, title: str, *, actor_id: int | None,  # noqa: ANN001
+                  ip: str | None) -> list[CarImage]:
+        """Store the files, then the rows; files of a failed transaction are removed again."""
+        for p in processed:
+            for variant, data in p.variants.items():
+                await self.storage.put(f"{p.stem}-{variant}.webp", data, "image/webp")
+        try:
+            await self.session.execute(select(Car.id).where(Car.id == car_id).with_for_update())
+            start = await self.session.scalar(
+                select(func.coalesce(func.max(CarImage.position) + 1, 0)).where(CarImage.car_id == car_id))
+            added = []
+            for n, p in enumerate(processed):
+                img = CarImage(car_id=car_id, position=start + n, path=p.stem, width=p.width, height=p.height,
+                               alt_fi=f"{title}, kuva {start + n + 1}", alt_en=f"{title}, photo {start + n + 1}")
+                self.session.add(img)
+                added.append(img)
+            await self.session.flush()
+            await self._finish(car_id, "images:add", {"paths": [p.stem for p in processed]}, actor_id, ip)
+            return added
+        except BaseException:
+            await self.session.rollback()
+            for p in processed:
+                for variant in p.variants:
+                    await self.storage.delete(f"{p.stem}-{variant}.webp")
+            raise
+
+    async def reorder(self, car_id: int, order: list[int], *, actor_id: int | None, ip: str | None) -> None:
+        """Positions follow `order` (image ids); images not named keep their relative order after them."""
+        images = await self.images(car_id)
+        by_id = {img.id: img for img in images}
+        ordered = [by_id[i] for i in order if i in by_id]
+        ordered += [img for img in images if img not in ordered]
+        for position, img in enumerate(ordered):  # the unique (car, position) check is deferred to commit
+            img.position = position
+        await self._finish(car_id, "images:reorder", {"order": [img.id for img in ordered]}, actor_id, ip)
+
+    async def move(self, car_id: int, image_id: int, to: str, *, actor_id: int | None, ip: str | None) -> None:
+        ids = [img.id for img in await self.images(car_id)]
+        if image_id not in ids:
+            raise LookupError(image_id)
+        i = ids.index(image_id)
+        ids.pop(i)
+        target = {"first": 0, "up": max(0, i - 1), "down": min(len(ids), i + 1)}.get(to, i)
+        ids.insert(target, image_id)
+        await self.reorder(car_id, ids, actor_id=actor_id, ip=ip)
+
+    async def set_alt(self, car_id: int, image_id: int, alt_fi: str, alt_en: str, *, actor_id: int | None,
+                      ip: str | None) -> None:
+        img = await self.session.scalar(select(CarImage).where(CarImage.id == image_id, CarImage.car_id == car_id))
+        if img is None:
+            raise LookupError(image_id)
+        img.alt_fi, img.alt_en = clean_text(alt_fi)[:250], clean_text(alt_en)[:250]
+        await self._finish(car_id, "images:alt", {"image": image_id, "alt_fi": img.alt_fi, "alt_en": img.alt_en},
+                           actor_id, ip)
+
+    async def delete(self, car_id: int, image_id: int, *, actor_id: int | None, ip: str | None) -> None:
+        img = await self.session.scalar(select(CarImage).where(CarImage.id == image_id, CarImage.car_id == car_id))
+        if img is None:
+            raise LookupError(image_id)
+        path = img.path
+        await self.session.delete(img)
+        await self.session.flush()
+        rest = await self.images(car_id)
+        for position, other in enumerate(rest):
+            other.position = position
+        await self._finish(car_id, "images:delete", {"image": image_id, "path": path}, actor_id, ip)
+        if not path.startswith(("seed/", "demo/")):  # shared illustration files stay
+            for variant in ("thumb", "card", "full"):
+                await self.storage.delete(f"{path}-{variant}.webp")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kroi.cache.client import SafeRedis
 from kroi.cache.fragments import FragmentCache
 from kroi.settings import Settings
+from kroi.storage import Storage
 from kroi.system.services import SiteSettings
 from kroi.web import i18n
 from kroi.web.templating import Templates
@@ -27,6 +28,7 @@ class Kroi:
     safe_redis: SafeRedis
     cache: FragmentCache
     templates: Templates
+    storage: Storage
 
 
 def csrf_token(request: Request) -> str:

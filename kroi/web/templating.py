@@ -32,11 +32,7 @@ def json_ld(value: Any) -> Markup:
     return Markup(text)
 
 
-def media_url(path: str | None, variant: str) -> str:
-    return f"/media/{path}-{variant}.webp" if path else static_url("img/no-photo.svg")
-
-
-def make_environment() -> Environment:
+def make_environment(media_base: str = "/media") -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
@@ -49,13 +45,16 @@ def make_environment() -> Environment:
         money=formatting.money, km=formatting.km, date_fi=formatting.date_fi, decimal_fi=formatting.decimal_fi,
         thousands=formatting.group_thousands,
     )
+    def media_url(path: str | None, variant: str) -> str:
+        return f"{media_base}/{path}-{variant}.webp" if path else static_url("img/no-photo.svg")
+
     env.globals.update(static_url=static_url, media_url=media_url, json_ld=json_ld)
     return env
 
 
 class Templates:
-    def __init__(self) -> None:
-        self.env = make_environment()
+    def __init__(self, media_base: str = "/media") -> None:
+        self.env = make_environment(media_base.rstrip("/"))
 
     def context(self, lang: str, **values: Any) -> dict[str, Any]:
         def t(key: str, **params: Any) -> str:

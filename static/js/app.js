@@ -73,6 +73,58 @@
     setTimeout(function () { box.hidden = true; }, 8000);
   });
 
+  // Admin photo upload: drop files on the form, show upload progress.
+  document.addEventListener("dragover", function (e) {
+    var zone = e.target.closest && e.target.closest("[data-dropzone]");
+    if (zone && e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, "Files") >= 0) {
+      e.preventDefault(); zone.classList.add("dragover");
+    }
+  });
+  document.addEventListener("dragleave", function (e) {
+    var zone = e.target.closest && e.target.closest("[data-dropzone]");
+    if (zone) zone.classList.remove("dragover");
+  });
+  document.addEventListener("drop", function (e) {
+    var zone = e.target.closest && e.target.closest("[data-dropzone]");
+    if (!zone || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault(); zone.classList.remove("dragover");
+    zone.querySelector("input[type=file]").files = e.dataTransfer.files;
+    if (window.htmx) htmx.trigger(zone, "submit"); else zone.submit();
+  });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var bar = e.target.querySelector && e.target.querySelector("progress");
+    if (!bar || !e.detail.lengthComputable) return;
+    bar.hidden = false; bar.value = Math.round(e.detail.loaded / e.detail.total * 100);
+  });
+
+  // Admin photo order: drag an item to a new place; the new order is posted (buttons do the same by keyboard).
+  var dragged = null;
+  document.addEventListener("dragstart", function (e) {
+    var item = e.target.closest && e.target.closest("[data-sortable] > li");
+    if (!item) return;
+    dragged = item; item.classList.add("dragging");
+    e.dataTransfer.effectAllowed = "move";
+  });
+  document.addEventListener("dragover", function (e) {
+    if (!dragged) return;
+    var over = e.target.closest && e.target.closest("[data-sortable] > li");
+    if (!over || over === dragged || over.parentNode !== dragged.parentNode) return;
+    e.preventDefault();
+    var after = e.clientY > over.getBoundingClientRect().top + over.offsetHeight / 2;
+    over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  document.addEventListener("dragend", function () {
+    if (!dragged) return;
+    var list = dragged.parentNode;
+    dragged.classList.remove("dragging"); dragged = null;
+    var ids = Array.prototype.map.call(list.children, function (li) { return li.getAttribute("data-image-id"); });
+    if (window.htmx) {
+      htmx.ajax("POST", list.getAttribute("data-sortable"), {
+        source: list, target: "#images", swap: "outerHTML", values: { order: ids }
+      });
+    }
+  });
+
   // Gallery: buttons, arrow keys and thumbnails move a scroll-snap track (touch swipes natively).
   function initGallery(root) {
     var track = root.querySelector(".gallery-track");

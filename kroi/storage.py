@@ -1,0 +1,66 @@
+"""Where uploaded files live: a local folder by default, S3-compatible object storage by settings.
+
+Both store bytes under a key like "cars/12/ab34…-full.webp"; the public URL is {media_url}/{key}.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Protocol
+
+from kroi.settings import Settings
+
+
+class Storage(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def delete(self, key: str) -> None: ...
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise ValueError(f"key outside the media folder: {key!r}")
+        return path
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # readers never see half a file
+
+        await asyncio.to_thread(write)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, True)
+
+
+class S3Storage:
+    """Any S3-compatible service (AWS, MinIO, Hetzner, UpCloud…) through boto3, run in a thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        import boto3  # optional dependency: pip install 'kroi[s3]'
+
+        self.bucket = settings.s3_bucket
+        self.client = boto3.client(
+            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key,
+            aws_secret_access_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
+        )
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=key, Body=data,
+                                ContentType=content_type, CacheControl="public, max-age=31536000, immutable")
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=key)
+
+
+def make_storage(settings: Settings) -> Storage:
+    return S3Storage(settings) if settings.s3_bucket else LocalStorage(settings.media_root)
