@@ -21,6 +21,7 @@ from kroi.db.session import make_engine, make_sessionmaker
 from kroi.admin import controllers as admin
 from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
+from kroi.leads import admin as leads_admin
 from kroi.leads import controllers as leads
 from kroi.mail import worker as mail_worker
 from kroi.newsletter import controllers as newsletter
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     https = (settings.public_url or "").startswith("https://")
     return Litestar(
         route_handlers=[*inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
-                        inventory_admin.ROUTER, static,
+                        inventory_admin.ROUTER, leads_admin.ROUTER, static,
                         media],
         # Double-submit cookie: forms carry the token in a hidden input. The one-click unsubscribe is exempt
         # (RFC 8058: mail clients POST without it; its signed token is the authority).

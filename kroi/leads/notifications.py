@@ -47,12 +47,16 @@ class LeadView:
 
 
 def adf_for(lead: LeadView, site: SiteSettings) -> bytes:
-    return adf.document([adf.AdfLead(
+    return adf.document([_adf_of_view(lead, site)])
+
+
+def _adf_of_view(lead: LeadView, site: SiteSettings) -> adf.AdfLead:
+    return adf.AdfLead(
         id=lead.id, created_at=lead.created_at, name=lead.name, email=lead.email, phone=lead.phone,
         comments=lead.message, lead_type=lead.type, vehicle=lead.car_adf,
         trade_in=lead.details if lead.type == "trade_in" else None, vendor_name=site.dealer["name"],
         vendor_email=site.dealer["email"], vendor_phone=site.dealer["phone"],
-    )])
+    )
 
 
 def lead_mails(templates: Templates, site: SiteSettings, lead: LeadView,
@@ -77,3 +81,12 @@ def lead_mails(templates: Templates, site: SiteSettings, lead: LeadView,
         reply_to=site.dealer["email"],
     )
     return [("lead_dealer", dealer), ("lead_visitor", visitor)]
+
+
+def adf_lead(lead, car: Car | None, site: SiteSettings) -> adf.AdfLead:  # noqa: ANN001
+    """A stored lead (and its car, if still there) as an ADF prospect, for exports."""
+    view = LeadView.of(lead.id, {
+        "type": lead.type, "name": lead.name, "email": lead.email, "phone": lead.phone, "message": lead.message,
+        "language": lead.language, "score": lead.score, "priority": lead.priority, "details": lead.details,
+    }, car, lead.created_at)
+    return _adf_of_view(view, site)

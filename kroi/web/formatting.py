@@ -1,7 +1,10 @@
 """Finnish number formats: "12 900 €", "85 000 km"; pure functions used as Jinja filters."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/Helsinki")
 
 
 def group_thousands(value: int) -> str:
@@ -39,3 +42,11 @@ def monthly_payment_cents(price_cents: int, *, down_pct: float, rate_pct: float,
     r = rate_pct / 100 / 12
     payment = principal / months if r == 0 else principal * r / (1 - (1 + r) ** -months)
     return round(payment) + monthly_fee_cents
+
+
+def local_datetime(value: datetime | None) -> str:
+    """A timestamp in the dealership's time zone, e.g. "25.11.2026 14:05"."""
+    if value is None:
+        return ""
+    local = value.astimezone(LOCAL) if value.tzinfo else value
+    return f"{local.day}.{local.month}.{local.year} {local:%H:%M}"
