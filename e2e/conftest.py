@@ -2,42 +2,44 @@
 
 Run apart from tests/ (`.venv/bin/pytest e2e`): Playwright's sync API and the anyio tests do not mix.
 The tests only read, so the data is seeded once; each test gets its own browser context (cookies,
-localStorage and the htmx history cache start empty).
+sessionStorage and so the htmx history cache start empty).
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from redis.asyncio import Redis
 
 from kroi import testing
 from kroi.app import create_app
 from kroi.db.session import make_engine, make_sessionmaker
-from kroi.seeding.original import SEED_DIR, seed_all
+from kroi.seeding.original import seed_all
 from kroi.settings import Settings
 
+from helpers import PAGE_SIZE
+
 CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path("/tmp/e2e-shots")
-PAGE_SIZE = 4
+T = TypeVar("T")
+
+expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.e2e)
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +55,24 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"],
     }
+
+
+def _in_thread(fn: Callable[[], T]) -> T:
+    """Run fn in a fresh thread: asyncio.run() fails where Playwright's sync API already runs a loop."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _free_port() -> int:
@@ -81,12 +101,12 @@ async def _seed(settings: Settings) -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The origin (http://127.0.0.1:PORT) of a running Kroi on a fresh, seeded kroi_e2e database."""
     try:
-        db, redis = testing.server_urls()
+        db, redis = _in_thread(testing.server_urls)
         tmp = tmp_path_factory.mktemp("kroi-e2e")
-        settings = Settings(env="test", database_url=testing.fresh_database(db, "kroi_e2e"), redis_url=redis,
-                            var_dir=tmp, media_dir=tmp / "media", page_size=PAGE_SIZE,
+        settings = Settings(env="test", database_url=_in_thread(lambda: testing.fresh_database(db, "kroi_e2e")),
+                            redis_url=redis, var_dir=tmp, media_dir=tmp / "media", page_size=PAGE_SIZE,
                             admin_email="admin@example.test", admin_password="e2e-password-not-default")
-        asyncio.run(_seed(settings))
+        _in_thread(lambda: asyncio.run(_seed(settings)))
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                                log_level="warning", lifespan="on"))
@@ -124,30 +144,3 @@ def base_url(live_server: str) -> str:
 def page(page: Page) -> Page:
     page.set_default_timeout(10_000)
     return page
-
-
-@pytest.fixture(scope="session")
-def seed_cars() -> list[dict[str, Any]]:
-    """The seeded cars as shipped in seed/cars.json: the source of every expectation."""
-    return json.loads((SEED_DIR / "cars.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def listed(seed_cars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The cars /cars lists, newest first (the default sort): available and reserved ones."""
-    cars = [c for c in seed_cars if c["status"] in ("available", "reserved")]
-    return sorted(cars, key=lambda c: c["days_listed"])
-
-
-def euros(amount: int) -> str:
-    """21900 -> '21 900 €' as the site prints it."""
-    return f"{amount:,}".replace(",", " ") + " €"
-
-
-def card_titles(page: Page) -> list[str]:
-    """'Brand Model' of every car card in the result list, in order, as shown."""
-    return [" ".join(t.split()) for t in page.locator("#result-list article .card-title").all_inner_texts()]
-
-
-def card_ids(page: Page) -> list[str]:
-    return page.locator("#result-list article").evaluate_all("els => els.map(e => e.dataset.carId)")

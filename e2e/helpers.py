@@ -1,0 +1,61 @@
+"""What the browser tests expect to see, computed from seed/cars.json, and small readers of the page."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from kroi.inventory.services import slugify
+from kroi.seeding.original import SEED_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = Path("/tmp/e2e-shots")  # screenshots for a person to look at; not compared by the tests
+PAGE_SIZE = 4  # the live server's page size: the nine seeded cars make pages of 4, 4 and 1
+
+SEED: list[dict[str, Any]] = json.loads((SEED_DIR / "cars.json").read_text(encoding="utf-8"))
+# What /cars lists by default (available and reserved cars), newest listing first.
+LISTED: list[dict[str, Any]] = sorted((c for c in SEED if c["status"] in ("available", "reserved")),
+                                      key=lambda c: c["days_listed"])
+
+
+def euros(amount: int) -> str:
+    """21900 -> '21 900 €' as the site prints it."""
+    return f"{amount:,}".replace(",", " ") + " €"
+
+
+def title(car: dict[str, Any]) -> str:
+    """A car as its card heading shows it: 'Toyota Corolla'."""
+    return f"{car['brand']} {car['model']}"
+
+
+def titles(cars: list[dict[str, Any]]) -> list[str]:
+    return [title(c) for c in cars]
+
+
+def brand_slug(car: dict[str, Any]) -> str:
+    return slugify(car["brand"])
+
+
+def count_text(n: int, lang: str = "fi") -> str:
+    if lang == "en":
+        return f"{n} car" if n == 1 else f"{n} cars"
+    return f"{n} auto" if n == 1 else f"{n} autoa"
+
+
+def card_titles(page: Page) -> list[str]:
+    """'Brand Model' of every car card in the result list, in order, as shown."""
+    return [" ".join(t.split()) for t in page.locator("#result-list article .card-title").all_inner_texts()]
+
+
+def card_ids(page: Page) -> list[str]:
+    return page.locator("#result-list article").evaluate_all("els => els.map(e => e.dataset.carId)")
+
+
+def active_element(page: Page) -> dict[str, Any]:
+    """What has keyboard focus: its tag, id, classes, text and href."""
+    return page.evaluate("""() => { const e = document.activeElement; return e && {
+        tag: e.tagName.toLowerCase(), id: e.id, cls: e.className, text: (e.innerText || '').trim(),
+        href: e.getAttribute('href'), carId: e.closest('article') && e.closest('article').dataset.carId }; }""")
