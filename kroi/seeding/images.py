@@ -56,9 +56,12 @@ def draw_car(colour_hex: str, body_type: str, label: str, scene: int = 0, mirror
     for cx in (min(xs) + 150, max(xs) - 150):
         d.ellipse([cx - 62, 418, cx + 62, 542], fill=(25, 25, 25))
         d.ellipse([cx - 32, 448, cx + 32, 512], fill=(170, 170, 175))
+    if mirror:  # the car faces the other way; the captions stay readable
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        d = ImageDraw.Draw(img)
     d.text((40, 40), label, fill=(20, 30, 50), font=_font(44))
     d.text((40, 660), "Kroi Auto Center · illustration", fill=(30, 30, 30), font=_font(22))
-    return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else img
+    return img
 
 
 def save_variants(img: Image.Image, stem: Path) -> tuple[int, int]:
