@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
 from kroi.db.session import make_engine, make_sessionmaker
+from kroi.accounts import admin as accounts_admin
 from kroi.admin import controllers as admin
 from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
@@ -27,6 +28,7 @@ from kroi.mail import worker as mail_worker
 from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
 from kroi.settings import Settings
+from kroi.system import admin as system_admin
 from kroi.storage import make_storage
 from kroi.web import meta
 from kroi.web.context import Kroi
@@ -114,7 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     https = (settings.public_url or "").startswith("https://")
     return Litestar(
         route_handlers=[*inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
-                        inventory_admin.ROUTER, leads_admin.ROUTER, static,
+                        inventory_admin.ROUTER, leads_admin.ROUTER,
+                        accounts_admin.USERS, accounts_admin.RESET, system_admin.ROUTER, static,
                         media],
         # Double-submit cookie: forms carry the token in a hidden input. The one-click unsubscribe is exempt
         # (RFC 8058: mail clients POST without it; its signed token is the authority).

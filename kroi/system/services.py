@@ -62,8 +62,16 @@ async def load(session: AsyncSession, cache: FragmentCache) -> SiteSettings:
 
 async def save(session: AsyncSession, cache: FragmentCache, key: str, value: dict[str, Any],
                user_id: int | None = None) -> None:
-    if key not in DEFAULTS:
-        raise ValueError(f"unknown setting {key!r}")
-    await SettingsRepository(session).upsert(key, value, user_id)
+    await save_all(session, cache, {key: value}, user_id)
+
+
+async def save_all(session: AsyncSession, cache: FragmentCache, values: dict[str, dict[str, Any]],
+                   user_id: int | None = None) -> None:
+    """Store several setting groups in one transaction (the caller may have added audit rows to it)."""
+    repo = SettingsRepository(session)
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            raise ValueError(f"unknown setting {key!r}")
+        await repo.upsert(key, value, user_id)
     await session.commit()
     await invalidate.settings_changed(cache)
