@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar import Router
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.datastructures import CacheControlHeader, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
@@ -19,6 +22,7 @@ from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
 from kroi.db.session import make_engine, make_sessionmaker
 from kroi.accounts import admin as accounts_admin
+from kroi.api import controllers as api
 from kroi.admin import controllers as admin
 from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
@@ -115,22 +119,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        cache_control=CacheControlHeader(max_age=86400, public=True))
     https = (settings.public_url or "").startswith("https://")
     return Litestar(
-        route_handlers=[*inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
-                        inventory_admin.ROUTER, leads_admin.ROUTER,
-                        accounts_admin.USERS, accounts_admin.RESET, system_admin.ROUTER, static,
-                        media],
+        # Only the JSON API is described at /schema; the HTML pages stay out of the OpenAPI document.
+        route_handlers=[
+            Router(path="/", include_in_schema=False, route_handlers=[
+                *inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
+                inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
+                accounts_admin.TOKENS, system_admin.ROUTER, static, media]),
+            api.ROUTER,
+        ],
+        openapi_config=OpenAPIConfig(title="Kroi Auto Center API", version="1.0.0", path="/schema",
+                                     components=api.SECURITY_COMPONENTS, render_plugins=[JsonRenderPlugin()]),
         # Double-submit cookie: forms carry the token in a hidden input. The one-click unsubscribe is exempt
         # (RFC 8058: mail clients POST without it; its signed token is the authority).
         csrf_config=CSRFConfig(secret=settings.secret(), cookie_secure=https, cookie_httponly=True,
                                cookie_samesite="lax",
-                               exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click"]),
+                               exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click", "/api",
+                                        "/schema"]),
         dependencies={"db_session": Provide(provide_db_session)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         before_send=[_security_headers(https)],
         debug=False,
-        openapi_config=None,
     )
 
 

@@ -100,3 +100,39 @@ async def reset(request: Request, db_session: NamedDependency[AsyncSession], tok
 
 USERS = Router(path="/admin/users", guards=[staff_guard], route_handlers=[list_users, create_user, update_user])
 RESET = Router(path="/admin", route_handlers=[reset_page, reset])
+
+
+async def _tokens_page(request: Request, session: AsyncSession, new_token: str | None = None) -> Response:
+    from kroi.api.tokens import TokenService
+
+    return render(request, "admin/tokens.html", tokens=await TokenService(session).of_user(request.state.user.id),
+                  new_token=new_token)
+
+
+@get("/", name="admin:tokens")
+async def list_tokens(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
+    return await _tokens_page(request, db_session)
+
+
+@post("/", name="admin:token_create", status_code=200)
+async def create_token(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
+    from kroi.api.tokens import TokenService
+
+    form = await request.form()
+    _, token = await TokenService(db_session).create(request.state.user.id, str(form.get("name") or ""),
+                                                     ip=client_ip(request))
+    return await _tokens_page(request, db_session, new_token=token)
+
+
+@post("/{token_id:int}/revoke", name="admin:token_revoke", status_code=200)
+async def revoke_token(request: Request, db_session: NamedDependency[AsyncSession],
+                       token_id: FromPath[int]) -> Response:
+    from kroi.api.tokens import TokenService
+
+    if not await TokenService(db_session).revoke(request.state.user.id, token_id, ip=client_ip(request)):
+        raise NotFoundException()
+    return await _tokens_page(request, db_session)
+
+
+# Every staff member manages their own API tokens; a token has its owner's role.
+TOKENS = Router(path="/admin/tokens", guards=[staff_guard], route_handlers=[list_tokens, create_token, revoke_token])
