@@ -24,6 +24,7 @@ from kroi.db.session import make_engine, make_sessionmaker
 from kroi.accounts import admin as accounts_admin
 from kroi.api import controllers as api
 from kroi.admin import controllers as admin
+from kroi.analytics import admin as analytics_admin
 from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
 from kroi.leads import admin as leads_admin
@@ -74,6 +75,7 @@ async def _flush_views_forever(k: Kroi) -> None:
         try:
             async with k.sessionmaker() as session:
                 await InventoryService(session, k.cache).flush_views()
+                await InventoryService(session, k.cache).flush_searches()
         except Exception:  # keep flushing later; the counts stay in Redis
             log.exception("flushing view counts failed")
 
@@ -124,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Router(path="/", include_in_schema=False, route_handlers=[
                 *inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
                 inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
-                accounts_admin.TOKENS, system_admin.ROUTER, static, media]),
+                accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, static, media]),
             api.ROUTER,
         ],
         openapi_config=OpenAPIConfig(title="Kroi Auto Center API", version="1.0.0", path="/schema",

@@ -53,6 +53,11 @@ def pending_views() -> str:
     return f"{PREFIX}:views:pending"
 
 
+def pending_searches() -> str:
+    """List of JSON search records waiting to be written to search_queries."""
+    return f"{PREFIX}:searches:pending"
+
+
 def flushing_views(token: str) -> str:
     return f"{PREFIX}:views:flushing:{token}"
 

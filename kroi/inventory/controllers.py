@@ -100,6 +100,8 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, fragment)
     note_texts = _note_texts(lang, r.notes)
     canonical = r.query.url("/cars")
+    if r.query.q and r.query.page == 1 and r.query.cursor is None:
+        await svc.record_search(r.query.q, r.query.filters(), pieces["total"], lang)
     if fragment:
         if pieces["more"]:
             return html(pieces["results_html"])

@@ -276,6 +276,12 @@ class InventoryRepository:
             {"day": day, "ids": list(counts), "ns": list(counts.values())},
         )
 
+    async def add_searches(self, records: list[dict]) -> None:
+        from kroi.db.models import SearchQuery
+
+        self.session.add_all([SearchQuery(query=r["q"], filters=r["filters"], results_count=r["results"],
+                                          language=r["lang"]) for r in records])
+
     async def views_of(self, car_id: int) -> int:
         return int(await self.session.scalar(
             select(func.coalesce(func.sum(literal_column("views")), 0)).select_from(text("car_views"))

@@ -1,6 +1,7 @@
 """Inventory business rules: resolving a search, car pages, view counting, and car writes with invalidation."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -164,6 +165,34 @@ class InventoryService:
             raise
         await self.cache.safe.run(lambda r: r.delete(flushing), None)
         return sum(counts.values())
+
+    async def record_search(self, q: str, filters: dict, results: int, language: str) -> None:
+        """Remember a shopper's text search (for the analytics), buffered in Redis like the views."""
+        if len(q) < 2:
+            return
+        record = {"q": q[:200], "filters": {k: v for k, v in filters.items() if v not in (None, ()) and k != "q"},
+                  "results": results, "lang": language}
+        ok = await self.cache.safe.run(lambda r: r.rpush(keys.pending_searches(), json.dumps(record)), None)
+        if ok is None:
+            await self.repo.add_searches([record])
+            await self.session.commit()
+
+    async def flush_searches(self) -> int:
+        flushing = keys.flushing_views("searches-" + secrets.token_hex(8))
+
+        async def take(r):  # noqa: ANN001, ANN202
+            if not await r.exists(keys.pending_searches()):
+                return []
+            await r.rename(keys.pending_searches(), flushing)
+            return await r.lrange(flushing, 0, -1)
+
+        raw = await self.cache.safe.run(take, None)
+        if not raw:
+            return 0
+        await self.repo.add_searches([json.loads(item) for item in raw])
+        await self.session.commit()
+        await self.cache.safe.run(lambda r: r.delete(flushing), None)
+        return len(raw)
 
     # --- writes (the admin area builds on these) -------------------------------------------------------
     async def create_car(self, *, brand: Brand, model: CarModel, features: list[Feature] = (), **values) -> Car:

@@ -1,0 +1,75 @@
+"""The analytics dashboard (/admin/analytics): rendered on the server, cached for a minute."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from litestar import Request, Response, Router, get
+from litestar.di import NamedDependency
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.admin.controllers import admin_context, render
+from kroi.admin.guards import staff_guard
+from kroi.analytics import charts
+from kroi.analytics.repositories import STAGES, AnalyticsRepository
+from kroi.cache import keys
+from kroi.db.models.leads import LEAD_TYPES
+from kroi.web import i18n
+from kroi.web.context import kroi, language
+
+RANGES = (7, 30, 90, 365)
+TTL = 60
+
+
+async def dashboard_html(request: Request, session: AsyncSession, days: int) -> str:
+    lang = language(request)
+    k = kroi(request)
+    repo = AnalyticsRepository(session)
+    end = date.today()
+    start = end - timedelta(days=days - 1)
+    since = datetime.combine(start, time.min, timezone.utc)
+    day_list = [start + timedelta(days=i) for i in range(days)]
+    every = max(1, days // 10)
+
+    views = await repo.views_per_day(start, end)
+    views_chart = charts.stacked_bars([f"{d.day}.{d.month}." for d in day_list],
+                                      {i18n.translate(lang, "an.views"): [views.get(d, 0) for d in day_list]},
+                                      i18n.translate(lang, "an.views_per_day"), every=every)
+    per_type: dict[str, list[float]] = {i18n.translate(lang, f"lead.type.{t}"): [0] * days for t in LEAD_TYPES}
+    for d, t, n in await repo.leads_per_day(since):
+        if start <= d <= end:
+            per_type[i18n.translate(lang, f"lead.type.{t}")][(d - start).days] += n
+    leads_chart = charts.stacked_bars([f"{d.day}.{d.month}." for d in day_list], per_type,
+                                      i18n.translate(lang, "an.leads_per_day"), every=every)
+    funnel = await repo.funnel(since)
+    funnel_rows = [(i18n.translate(lang, f"lead.status.{s}"), funnel[s]) for s in STAGES]
+    conversions = {s: (funnel[s] / funnel["new"] * 100 if funnel["new"] else 0) for s in STAGES}
+    ctx = admin_context(
+        request, days=days, ranges=RANGES, views_chart=views_chart, leads_chart=leads_chart,
+        total_views=sum(views.values()), most_viewed=await repo.most_viewed(start, end),
+        most_inquired=await repo.most_inquired(since),
+        top_searches=await repo.top_searches(since, zero_results=False),
+        empty_searches=await repo.top_searches(since, zero_results=True),
+        sources=charts.hbars(await repo.leads_by_source(since), i18n.translate(lang, "an.sources")),
+        funnel_chart=charts.hbars(funnel_rows, i18n.translate(lang, "an.funnel")), funnel=funnel,
+        conversions=conversions, days_to_sell=await repo.days_to_sell(since), inventory=await repo.inventory(),
+        cache=k.cache.stats.as_dict(),
+    )
+    return k.templates.page("admin/_analytics.html", ctx)
+
+
+@get("/", name="admin:analytics", opt={"role": "viewer"})
+async def analytics(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
+    raw = request.query_params.get("days") or "30"
+    days = int(raw) if raw.isdigit() and int(raw) in RANGES else 30
+    k = kroi(request)
+    key = keys.fragment("analytics", 0, language(request), str(days), str(date.today()))
+
+    async def build() -> str:
+        return await dashboard_html(request, db_session, days)
+
+    body = await k.cache.get_or_render(key, TTL, build)
+    return render(request, "admin/analytics.html", body=Markup(body), days=days, ranges=RANGES)
+
+
+ROUTER = Router(path="/admin/analytics", guards=[staff_guard], route_handlers=[analytics])
