@@ -55,9 +55,17 @@ class FragmentCache:
 
     async def bump(self, *scopes: str) -> None:
         """Invalidate every fragment of these scopes (call after the write has committed)."""
-        if not scopes:
-            return
+        if scopes and not await self._incr(scopes):
+            self._pending_bumps.update(scopes)
 
+    async def _apply_pending_bumps(self) -> bool:
+        pending = set(self._pending_bumps)
+        if await self._incr(pending):
+            self._pending_bumps -= pending
+            return True
+        return False
+
+    async def _incr(self, scopes) -> bool:  # noqa: ANN001
         async def op(r):  # noqa: ANN001, ANN202
             async with r.pipeline(transaction=False) as p:
                 for s in scopes:
@@ -65,23 +73,7 @@ class FragmentCache:
                 await p.execute()
             return True
 
-        if not await self.safe.run(op, False):
-            self._pending_bumps.update(scopes)
-
-    async def _apply_pending_bumps(self) -> bool:
-        pending = set(self._pending_bumps)
-
-        async def op(r):  # noqa: ANN001, ANN202
-            async with r.pipeline(transaction=False) as p:
-                for s in pending:
-                    p.incr(keys.generation(s))
-                await p.execute()
-            return True
-
-        if await self.safe.run(op, False):
-            self._pending_bumps -= pending
-            return True
-        return False
+        return await self.safe.run(op, False)
 
     async def get_or_render(self, key: str | None, ttl: int, render: Callable[[], Awaitable[str]]) -> str:
         """Return the cached fragment for key, or render it once (one renderer per key at a time)."""
