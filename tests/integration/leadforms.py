@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.app import create_app
-from kroi.db.models import Lead, LeadActivity, OutboxMessage, User
+from kroi.db.models import Car, Lead, LeadActivity, OutboxMessage, User
 from kroi.settings import Settings
 
 HX = {"HX-Request": "true"}
@@ -261,6 +261,27 @@ async def db_now(db: AsyncSession) -> datetime:
     value = await db.scalar(text("SELECT now()"))
     await db.commit()
     return value
+
+
+@dataclass(frozen=True)
+class SeededCar:
+    id: int
+    slug: str
+    registration_number: str
+    price_cents: int
+    model_year: int
+
+    @property
+    def url(self) -> str:
+        return f"/cars/{self.id}-{self.slug}"
+
+
+async def seeded_car(db: AsyncSession, registration: str) -> SeededCar:
+    """One of the nine seeded cars (seed/cars.json), by its registration number."""
+    row = (await db.execute(select(Car.id, Car.slug, Car.registration_number, Car.price_cents, Car.model_year)
+                            .where(Car.registration_number == registration))).one()
+    await db.commit()
+    return SeededCar(*row)
 
 
 async def add_user(db: AsyncSession, email: str, role: str, active: bool = True) -> int:

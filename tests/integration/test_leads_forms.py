@@ -13,16 +13,11 @@ from kroi.db.models import Car
 from kroi.web import i18n
 from leadforms import (HX, TZ, activities, confirmation_reference, error_fields, field_error, get_form, is_confirmation,
                        is_full_page, lead_client, lead_form, lead_rows, lead_settings, new_leads, next_weekday,  # noqa: F401
-                       open_day, outbox_rows, post, valid_input)
-from support import SeedCar
+                       open_day, outbox_rows, post, seeded_car, valid_input)
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 CONSENT_FI = i18n.translate("fi", "form.consent")
-
-
-def car(cars: list[SeedCar], registration: str) -> SeedCar:
-    return next(c for c in cars if c.registration_number == registration)
 
 
 # form kind -> (URL of the page with the form, seeded car it is about, expected type, expected score, details)
@@ -46,9 +41,9 @@ def priority_of(score: int) -> str:
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 @pytest.mark.parametrize("kind", list(CASES))
 async def test_each_form_creates_one_complete_lead(lead_client: httpx.AsyncClient, db: AsyncSession,
-                                                   cars: list[SeedCar], kind: str, htmx: bool) -> None:
+                                                   kind: str, htmx: bool) -> None:
     url, registration, lead_type, score, details = CASES[kind]
-    the_car = car(cars, registration) if registration else None
+    the_car = await seeded_car(db, registration) if registration else None
     page = url.format(car_url=the_car.url if the_car else "", car_id=the_car.id if the_car else "")
     page += ("&" if "?" in page else "?") + "utm_source=newsletter&utm_medium=email&utm_campaign=spring"
     form = await get_form(lead_client, page, kind)
@@ -95,7 +90,7 @@ async def test_each_form_creates_one_complete_lead(lead_client: httpx.AsyncClien
     assert lead["client_ip"]
     if the_car:
         assert lead["car_id"] == the_car.id
-        assert lead["car_price_cents"] == the_car.price_eur * 100
+        assert lead["car_price_cents"] == the_car.price_cents
     else:
         assert lead["car_id"] is None and lead["car_price_cents"] is None
     expected_details = dict(details)
@@ -109,9 +104,9 @@ async def test_each_form_creates_one_complete_lead(lead_client: httpx.AsyncClien
     assert sorted(m["kind"] for m in mails) == ["lead_dealer", "lead_visitor"]
 
 
-async def test_the_car_price_at_the_time_of_the_lead_is_kept(lead_client: httpx.AsyncClient, db: AsyncSession,
-                                                            cars: list[SeedCar]) -> None:
-    the_car = car(cars, "KRO-120")
+async def test_the_car_price_at_the_time_of_the_lead_is_kept(lead_client: httpx.AsyncClient,
+                                                            db: AsyncSession) -> None:
+    the_car = await seeded_car(db, "KRO-120")
     form = await get_form(lead_client, the_car.url, "inquiry")
     r = await post(lead_client, form.data(**valid_input("inquiry", "price@example.fi")), htmx=True)
     assert is_confirmation(r.text)
@@ -152,8 +147,8 @@ async def test_a_returning_visitor_scores_higher(lead_client: httpx.AsyncClient,
 
 
 async def test_a_sold_or_unknown_car_is_refused_with_the_input_kept(lead_client: httpx.AsyncClient,
-                                                                    db: AsyncSession, cars: list[SeedCar]) -> None:
-    the_car = car(cars, "KRO-120")
+                                                                    db: AsyncSession) -> None:
+    the_car = await seeded_car(db, "KRO-120")
     form = await get_form(lead_client, the_car.url, "inquiry")
     await db.execute(update(Car).where(Car.id == the_car.id).values(status="sold", sold_at=datetime.now(timezone.utc)))
     await db.commit()
@@ -296,12 +291,13 @@ async def test_slots_follow_the_chosen_day(lead_client: httpx.AsyncClient) -> No
 
 
 async def test_car_page_answers_the_inquiry_form_for_a_listed_car(lead_client: httpx.AsyncClient,
-                                                                  cars: list[SeedCar]) -> None:
-    r = await lead_client.get(car(cars, "VLV-60").url)
+                                                                  db: AsyncSession) -> None:
+    volvo = await seeded_car(db, "VLV-60")
+    r = await lead_client.get(volvo.url)
     form = lead_form(r.text, "inquiry")
-    assert form.values["car_id"] == str(car(cars, "VLV-60").id)
+    assert form.values["car_id"] == str(volvo.id)
     assert form.values["_csrf_token"] == lead_client.cookies["csrftoken"]
     assert len(form.values["idempotency_key"]) == 32
     # Every page view gets its own idempotency key.
-    again = lead_form((await lead_client.get(car(cars, "VLV-60").url)).text, "inquiry")
+    again = lead_form((await lead_client.get(volvo.url)).text, "inquiry")
     assert again.values["idempotency_key"] != form.values["idempotency_key"]

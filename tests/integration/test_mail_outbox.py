@@ -20,9 +20,8 @@ from kroi.mail.worker import process_due
 from kroi.settings import Settings
 from kroi.system.services import DEFAULTS
 from leadforms import (activities, client_for, db_now, fast, get_form, is_confirmation, lead_client,  # noqa: F401
-                       lead_settings, new_leads, outbox_rows, post, valid_input)
+                       lead_settings, new_leads, outbox_rows, post, seeded_car, valid_input)
 from smtp import free_port, smtp_server
-from support import SeedCar
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -80,9 +79,8 @@ async def test_each_lead_writes_two_pending_messages(lead_client: httpx.AsyncCli
     assert by_kind["lead_visitor"]["to"] == "two@example.fi"
 
 
-async def test_worker_delivers_both_mails_over_smtp(settings: Settings, reset: None, db: AsyncSession,
-                                                    cars: list[SeedCar]) -> None:
-    car = next(c for c in cars if c.registration_number == "VLV-60")
+async def test_worker_delivers_both_mails_over_smtp(settings: Settings, reset: None, db: AsyncSession) -> None:
+    car = await seeded_car(db, "VLV-60")
     with smtp_server() as smtp:
         s = smtp_settings(settings, smtp.port)
         async with client_for(s) as client:
