@@ -67,6 +67,11 @@ def rate_limit(scope: str, who: str, bucket: int) -> str:
     return f"{PREFIX}:rl:{scope}:{digest(who)}:{bucket}"
 
 
+def rate_limit_token(scope: str, who: str, token: str) -> str:
+    """The count a form (its idempotency token) was given when first let through: a resend is not a new hit."""
+    return f"{PREFIX}:rl:{scope}:{digest(who)}:t:{digest(token)}"
+
+
 def session(session_hash: str) -> str:
     return f"{PREFIX}:session:{session_hash}"
 

@@ -174,9 +174,11 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
 
     s = k.settings
     minutes = max(1, s.rate_limit_window // 60)
-    if not (await ratelimit.hit(k.safe_redis, "lead-ip", client_ip(request), s.rate_limit_ip, s.rate_limit_window)
+    token = _safe_key(data.get("idempotency_key"))  # the same form sent again is not another message
+    if not (await ratelimit.hit(k.safe_redis, "lead-ip", client_ip(request), s.rate_limit_ip, s.rate_limit_window,
+                                token)
             and await ratelimit.hit(k.safe_redis, "lead-email", clean.email, s.rate_limit_email,
-                                    s.rate_limit_window)):
+                                    s.rate_limit_window, token)):
         return again(429, form_error=i18n.translate(lang, "form.error.rate_limited", minutes=minutes))
 
     sub = Submission(
