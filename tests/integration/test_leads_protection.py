@@ -20,7 +20,7 @@ from kroi.settings import Settings
 from kroi.web import i18n
 from leadforms import (HX, client_for, confirmation_reference, fast, field_error, get_form, is_confirmation,
                        is_full_page, lead_client, lead_form, lead_settings, new_leads, outbox_rows, post,  # noqa: F401
-                       valid_input)
+                       seeded_car, valid_input)
 from smtp import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -360,6 +360,30 @@ async def test_database_unreachable_answers_503_with_the_input_kept(settings: Se
         assert kept.values[name] == data[name]
     assert kept.checkboxes["consent"] is True
     assert kept.values["idempotency_key"] == "a" * 32  # sending again later cannot make a second lead
+
+
+async def test_database_unreachable_keeps_the_car_of_an_inquiry(settings: Settings, reset: None,
+                                                               db: AsyncSession) -> None:
+    volvo = await seeded_car(db, "VLV-60")
+    s = fast(settings, database_url=DEAD_DATABASE)
+    async with client_for(s) as client:
+        data = _hand_filled(s.secret(), await _token_pair(client), "car@example.fi")
+        data |= {"form_type": "inquiry", "form_id": "inquiry", "car_id": str(volvo.id), "source_page": volvo.url,
+                 "ts": signing.sign(s.secret(), TS_PURPOSE, "inquiry")}
+        r = await post(client, data, htmx=True)
+        cookies = dict(client.cookies)
+    assert r.status_code == 503
+    kept = lead_form(r.text, "inquiry")
+    assert kept.values.get("car_id") == str(volvo.id)
+
+    # The database is back: the kept form, sent again, is the inquiry about that car.
+    async with client_for(fast(settings)) as client:
+        client.cookies.update(cookies)
+        again = await post(client, kept.data(), htmx=True)
+    assert again.status_code == 200 and is_confirmation(again.text), again.text[:300]
+    [lead] = await new_leads(db)
+    assert (lead["type"], lead["car_id"], lead["car_price_cents"]) == ("car_inquiry", volvo.id, volvo.price_cents)
+    assert lead["idempotency_key"] == "a" * 32
 
 
 async def test_database_lost_after_settings_were_cached_still_answers_503(settings: Settings, reset: None,
