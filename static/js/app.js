@@ -45,6 +45,8 @@
   // Forms: after a swap, focus the confirmation, or the first field in error (autofocus covers full pages).
   document.addEventListener("htmx:afterSettle", function (e) {
     var target = e.detail.target;
+    // After an outerHTML swap detail.target is the replaced (detached) element; the event's own is the new one.
+    if (target && !target.isConnected) target = e.target;
     if (!target || !target.querySelector) return;
     var confirmation = target.matches("[data-confirmation]") ? target : target.querySelector("[data-confirmation]");
     if (confirmation) { confirmation.focus(); return; }
