@@ -1,0 +1,201 @@
+"""The Redis fragment cache: pages are cached, writes through the service layer invalidate, one render per key."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from kroi.cache import keys
+from kroi.cache.client import SafeRedis, make_redis
+from kroi.cache.fragments import FragmentCache
+from support import SeedCar, all_pages, get_ok, json_ld, service
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+
+@pytest.fixture
+async def redis(redis_url: str):  # noqa: ANN201
+    r = Redis.from_url(redis_url)
+    yield r
+    await r.aclose()
+
+
+def card_price(text: str, car_id: int) -> str:
+    card = text.split(f'data-car-id="{car_id}"', 1)[1].split("</article>", 1)[0]
+    return card.split('class="card-price price">', 1)[1].split("<", 1)[0]
+
+
+def stats(client) -> dict:  # noqa: ANN001
+    return dict(client.app.state.kroi.cache.stats.as_dict())
+
+
+async def test_pages_are_cached_under_versioned_keys(client, redis, by_key: dict[str, SeedCar]) -> None:
+    assert await redis.keys("kroi:v1:*") == []
+    await get_ok(client, "/cars")
+    await get_ok(client, by_key["golf"].url)
+    found = {k.decode() for k in await redis.keys("kroi:v1:*")}
+    assert any(k.startswith("kroi:v1:inventory:") and ":results:" in k for k in found)
+    assert any(k.startswith("kroi:v1:inventory:") and ":facets:" in k for k in found)
+    assert any(k.startswith(f"kroi:v1:car:{by_key['golf'].id}:") for k in found)
+    assert keys.generation(keys.INVENTORY) in found
+    assert not any(k.endswith(":lock") for k in found), "render locks are released"
+    for k in found:
+        if not k.startswith("kroi:v1:gen:") and not k.startswith("kroi:v1:views:"):
+            assert 0 < await redis.ttl(k) <= keys.TTL_SETTINGS, k
+
+
+async def test_second_identical_request_is_served_from_cache(client, by_key: dict[str, SeedCar]) -> None:
+    first = await get_ok(client, "/cars?fuel=diesel")
+    before = stats(client)
+    second = await get_ok(client, "/cars?fuel=diesel")
+    after = stats(client)
+    assert after["hits"] >= before["hits"] + 2  # facets and results
+    assert after["misses"] == before["misses"]
+    assert second.text == first.text
+    await get_ok(client, by_key["golf"].url)
+    before = stats(client)
+    await get_ok(client, by_key["golf"].url)
+    assert stats(client)["hits"] > before["hits"] and stats(client)["misses"] == before["misses"]
+    health = (await client.get("/health")).json()
+    assert health["cache_stats"]["hits"] == stats(client)["hits"] > 0
+
+
+async def test_price_change_shows_on_the_list_and_the_car_page(client, by_key: dict[str, SeedCar]) -> None:
+    car = by_key["golf"]
+    r = await get_ok(client, "/cars?brand=volkswagen")
+    assert card_price(r.text, car.id) == "24 500 €"
+    page = await get_ok(client, car.url)
+    assert "24 500 €" in page.text
+    await get_ok(client, "/cars?brand=volkswagen")  # cached now
+    async with service(client) as svc:
+        await svc.change_price(car.id, 2_299_000)
+    r = await get_ok(client, "/cars?brand=volkswagen")
+    assert card_price(r.text, car.id) == "22 990 €"
+    page = await get_ok(client, car.url)
+    assert '<p class="big-price price">22 990 €</p>' in page.text
+    assert float(json_ld(page.text)["offers"]["price"]) == 22990
+    # Sorting by price follows the new price too.
+    ids = await all_pages(client, {"sort": "price_asc", "price_min": "22000", "price_max": "23000"})
+    assert car.id in ids
+
+
+async def test_sold_car_leaves_the_list_and_its_page_says_sold(client, cars, by_key: dict[str, SeedCar]) -> None:
+    car = by_key["corolla"]  # featured on the home page too
+    assert car.id in await all_pages(client)
+    home = await get_ok(client, "/")
+    assert f'data-car-id="{car.id}"' in home.text
+    await get_ok(client, car.url)
+    async with service(client) as svc:
+        await svc.set_status(car.id, "sold")
+    ids = await all_pages(client)
+    assert car.id not in ids and len(ids) == 8
+    assert "Tämä auto on myyty" in (await get_ok(client, car.url)).text
+    assert f'data-car-id="{car.id}"' not in (await get_ok(client, "/")).text
+    assert car.id not in await all_pages(client, {"brand": "toyota"})
+
+
+async def test_deleted_car_leaves_the_list_and_its_page_is_gone(client, by_key: dict[str, SeedCar]) -> None:
+    car = by_key["xc60"]
+    assert car.id in await all_pages(client, {"fuel": "plug_in_hybrid"})
+    await get_ok(client, car.url)
+    async with service(client) as svc:
+        await svc.soft_delete(car.id)
+    assert await all_pages(client, {"fuel": "plug_in_hybrid"}) == []
+    assert car.id not in await all_pages(client)
+    assert (await client.get(car.url)).status_code == 410
+    sitemap = (await get_ok(client, "/sitemap.xml")).text
+    assert car.url not in sitemap
+
+
+async def test_new_car_appears_at_once(client) -> None:
+    from support import add_car
+
+    await all_pages(client)
+    car_id = await add_car(client, variant="Aivan uusi", price_cents=1_990_000)
+    ids = await all_pages(client)
+    assert ids[0] == car_id and len(ids) == 10
+
+
+async def test_a_write_bumps_the_generation(client, redis, by_key: dict[str, SeedCar]) -> None:
+    await get_ok(client, "/cars")
+    gen = int(await redis.get(keys.generation(keys.INVENTORY)))
+    car_gen_key = keys.generation(keys.car_scope(by_key["golf"].id))
+    await get_ok(client, by_key["golf"].url)
+    car_gen = int(await redis.get(car_gen_key))
+    async with service(client) as svc:
+        await svc.change_price(by_key["golf"].id, 100_000)
+    assert int(await redis.get(keys.generation(keys.INVENTORY))) == gen + 1
+    assert int(await redis.get(car_gen_key)) == car_gen + 1
+
+
+# --- stampede guard ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+async def fragment_cache(redis_url: str, reset):  # noqa: ANN001, ANN201
+    safe = SafeRedis(make_redis(redis_url, 0.5), breaker_seconds=0.2)
+    yield FragmentCache(safe)
+    await safe.close()
+
+
+async def test_concurrent_misses_render_once(fragment_cache: FragmentCache) -> None:
+    calls = 0
+
+    async def render() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.15)  # slow next to the waiters' 10 ms polling, well inside their 1 s patience
+        return "<p>rendered once</p>"
+
+    key = keys.fragment("test", 1, "stampede")
+    results = await asyncio.gather(*(fragment_cache.get_or_render(key, 60, render) for _ in range(20)))
+    assert calls == 1
+    assert results == ["<p>rendered once</p>"] * 20
+    assert fragment_cache.stats.errors == 0
+    # And now it is simply cached.
+    assert await fragment_cache.get_or_render(key, 60, render) == "<p>rendered once</p>"
+    assert calls == 1
+    assert not await fragment_cache.safe.redis.exists(keys.lock(key))
+
+
+async def test_failed_render_releases_the_lock(fragment_cache: FragmentCache) -> None:
+    key = keys.fragment("test", 1, "failing")
+
+    async def broken() -> str:
+        raise RuntimeError("template error")
+
+    with pytest.raises(RuntimeError):
+        await fragment_cache.get_or_render(key, 60, broken)
+    assert not await fragment_cache.safe.redis.exists(keys.lock(key))
+
+    async def fine() -> str:
+        return "ok"
+
+    assert await fragment_cache.get_or_render(key, 60, fine) == "ok"
+
+
+async def test_a_waiter_renders_itself_when_the_lock_holder_never_finishes(fragment_cache: FragmentCache) -> None:
+    key = keys.fragment("test", 1, "orphan-lock")
+    await fragment_cache.safe.redis.set(keys.lock(key), b"1", px=60_000)  # a renderer that died
+    calls = 0
+
+    async def render() -> str:
+        nonlocal calls
+        calls += 1
+        return "fallback"
+
+    assert await fragment_cache.get_or_render(key, 60, render) == "fallback"
+    assert calls == 1
+
+
+async def test_no_key_means_no_cache(fragment_cache: FragmentCache) -> None:
+    calls = 0
+
+    async def render() -> str:
+        nonlocal calls
+        calls += 1
+        return "x"
+
+    await fragment_cache.get_or_render(None, 60, render)
+    await fragment_cache.get_or_render(None, 60, render)
+    assert calls == 2
