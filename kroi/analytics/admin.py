@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, Router, get
 from litestar.di import NamedDependency
@@ -25,7 +26,9 @@ async def dashboard_html(request: Request, session: AsyncSession, days: int) -> 
     lang = language(request)
     k = kroi(request)
     repo = AnalyticsRepository(session)
-    end = date.today()
+    # Leads are counted per day in Helsinki time: the range ends on Helsinki's today, not the server's (UTC),
+    # or leads of the hours after Helsinki midnight fall outside the chart.
+    end = datetime.now(ZoneInfo("Europe/Helsinki")).date()
     start = end - timedelta(days=days - 1)
     since = datetime.combine(start, time.min, timezone.utc)
     day_list = [start + timedelta(days=i) for i in range(days)]

@@ -371,6 +371,7 @@ async def api_update_lead(request: Request, db_session: NamedDependency[AsyncSes
     except PipelineError as exc:
         await db_session.rollback()
         raise Problem(409, "Conflict", i18n.translate("en", exc.key)) from None
+    await db_session.refresh(lead)  # updated_at is set by the database: load it here, not lazily (async)
     return lead_out(lead)
 
 

@@ -64,7 +64,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
 @post("/bulk", name="admin:cars_bulk", opt=EDIT, status_code=200)
 async def bulk(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     form = await request.form()
-    ids = [int(v) for v in form.getall("ids") if str(v).isdigit() and len(str(v)) < 18][:500]
+    ids = [int(v) for v in form.getall("ids", []) if str(v).isdigit() and len(str(v)) < 18][:500]
     action = str(form.get("action") or "")
     editor = CarEditService(db_session, kroi(request).cache)
     actor, ip = request.state.user.id, client_ip(request)
@@ -140,7 +140,7 @@ async def edit_car(request: Request, db_session: NamedDependency[AsyncSession], 
 async def _save(request: Request, session: AsyncSession, car_id: int | None) -> Response:
     form = await request.form()
     data = {k: str(form.get(k) or "") for k in form.keys() if k != "_csrf_token"}
-    chosen = {int(v) for v in form.getall("features") if str(v).isdigit() and len(str(v)) < 10}
+    chosen = {int(v) for v in form.getall("features", []) if str(v).isdigit() and len(str(v)) < 10}
     car = await _load(session, car_id) if car_id else None
     values, errors = validate_car(data, date.today())
     if values is not None:
@@ -213,7 +213,7 @@ async def add_images(request: Request, db_session: NamedDependency[AsyncSession]
     k = kroi(request)
     car = await _load(db_session, car_id)
     form = await request.form()
-    uploads = [f for f in form.getall("images") if isinstance(f, UploadFile)][:30]
+    uploads = [f for f in form.getall("images", []) if isinstance(f, UploadFile)][:30]
     processed, errors = [], []
     for upload in uploads:
         data = await upload.read(k.settings.upload_max_mb * 1024 * 1024 + 1)
@@ -256,7 +256,7 @@ async def order_images(request: Request, db_session: NamedDependency[AsyncSessio
                        car_id: FromPath[int]) -> Response:
     """The order after a drag and drop: image ids in their new order."""
     form = await request.form()
-    order = [int(v) for v in form.getall("order") if str(v).isdigit() and len(str(v)) < 18]
+    order = [int(v) for v in form.getall("order", []) if str(v).isdigit() and len(str(v)) < 18]
     await _images(request, db_session).reorder(car_id, order, actor_id=request.state.user.id,
                                                ip=client_ip(request))
     return await _images_response(request, db_session, car_id)
