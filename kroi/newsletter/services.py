@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import NewsletterSubscriber
@@ -37,16 +38,17 @@ class NewsletterService:
 
     async def subscribe(self, email: str, language: str, consent_text: str) -> str:
         """Record the wish and send a confirmation link unless already confirmed. Returns the state."""
+        # Insert first (or find the row another request just inserted): two clicks at once for a new address
+        # would otherwise both see no row and the second insert would fail on the unique index.
+        await self.session.execute(insert(NewsletterSubscriber).values(
+            email=email, status="pending", language=language, consent_text=consent_text).on_conflict_do_nothing())
         sub = await self._find(email)
-        if sub is not None and sub.status == "confirmed":
+        assert sub is not None
+        if sub.status == "confirmed":
             await self.session.rollback()
             return "confirmed"
-        if sub is None:
-            sub = NewsletterSubscriber(email=email, status="pending", language=language, consent_text=consent_text)
-            self.session.add(sub)
-        else:
-            sub.status, sub.language, sub.consent_text = "pending", language, consent_text
-            sub.unsubscribed_at = None
+        sub.status, sub.language, sub.consent_text = "pending", language, consent_text
+        sub.unsubscribed_at = None
         token = signing.sign(self.secret, CONFIRM, email.lower())
         confirm_url = f"{self.public_url}/newsletter/confirm?{urlencode({'token': token})}"
         unsubscribe = self.unsubscribe_url(email)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.db.models import Car
 from kroi.web import i18n
 from leadforms import (HX, TZ, activities, confirmation_reference, error_fields, field_error, get_form, is_confirmation,
-                       is_full_page, lead_client, lead_form, lead_rows, lead_settings, new_leads, next_weekday,  # noqa: F401
+                       is_full_page, lead_client, lead_form, lead_settings, new_leads, next_weekday,  # noqa: F401
                        open_day, outbox_rows, post, seeded_car, valid_input)
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -301,3 +301,42 @@ async def test_car_page_answers_the_inquiry_form_for_a_listed_car(lead_client: h
     # Every page view gets its own idempotency key.
     again = lead_form((await lead_client.get(volvo.url)).text, "inquiry")
     assert again.values["idempotency_key"] != form.values["idempotency_key"]
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("040 123 4567", "+358401234567"),
+    ("040 12", None),
+    ("0046 70-123 45 67", "+46701234567"),
+    ("+1 650 253 0000", "+16502530000"),
+])
+async def test_phone_numbers_are_stored_in_e164(lead_client: httpx.AsyncClient, db: AsyncSession, typed: str,
+                                                stored: str | None) -> None:
+    form = await get_form(lead_client, "/contact", "contact")
+    r = await post(lead_client, form.data(**valid_input("contact", "phone@example.fi", phone=typed)), htmx=True)
+    if stored is None:
+        assert r.status_code == 422
+        assert error_fields(r.text) == {"phone": i18n.translate("fi", "form.error.phone")}
+        assert await new_leads(db) == []
+    else:
+        assert r.status_code == 200
+        [lead] = await new_leads(db)
+        assert lead["phone"] == stored
+
+
+async def test_too_long_values_are_refused_at_the_field(lead_client: httpx.AsyncClient, db: AsyncSession) -> None:
+    form = await get_form(lead_client, "/contact", "contact")
+    r = await post(lead_client, form.data(**valid_input("contact", "long@example.fi", name="N" * 121,
+                                                        message="m" * 4001)), htmx=True)
+    assert r.status_code == 422
+    too_long = i18n.translate("fi", "form.error.too_long")
+    assert error_fields(r.text) == {"name": too_long, "message": too_long}
+    assert await new_leads(db) == []
+
+
+async def test_answers_vary_on_hx_request_and_are_not_stored(lead_client: httpx.AsyncClient) -> None:
+    form = await get_form(lead_client, "/contact", "contact")
+    bad = await post(lead_client, form.data(**valid_input("contact", "x")), htmx=True)
+    good = await post(lead_client, form.data(**valid_input("contact", "vary@example.fi")), htmx=True)
+    for r in (bad, good):
+        assert "HX-Request" in r.headers["vary"]
+        assert r.headers["cache-control"] == "no-store"

@@ -2,6 +2,7 @@
 RFC 8058 one-click), re-subscribing, one row per address."""
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -249,3 +250,12 @@ async def test_repeated_subscribing_is_rate_limited(client: httpx.AsyncClient, d
     codes = [(await subscribe(client, "spam@example.fi")).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert len(await outbox_rows(db, kind="newsletter_confirm")) == 3
+
+
+async def test_a_double_click_on_subscribe_makes_one_row(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    token = await footer_token(client)
+    answers = await asyncio.gather(*(client.post("/newsletter", data={"_csrf_token": token, "email": "dbl@example.fi"},
+                                                 headers=HX) for _ in range(3)))
+    assert [r.status_code for r in answers] == [200, 200, 200], [r.text[:200] for r in answers]
+    assert len({r.text for r in answers}) == 1
+    assert (await the_row(db, "dbl@example.fi"))["status"] == "pending"
