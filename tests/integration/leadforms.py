@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,16 +24,19 @@ from kroi.settings import Settings
 HX = {"HX-Request": "true"}
 TZ = ZoneInfo("Europe/Helsinki")
 SEEDED_LEADS = 3
+_rng = random.Random()
 # One argon2 hash for every sales user a test adds (hashing is deliberately slow).
 _HASH: list[str] = []
 
 
 @contextlib.asynccontextmanager
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app built from these settings, reached through httpx in this event loop (as tests/conftest.py's)."""
+    """The app built from these settings, reached through httpx in this event loop (like tests/conftest.py's)."""
     app = create_app(settings)
     async with app.lifespan():
-        transport = httpx.ASGITransport(app=app)
+        # A client address of its own: rate limits count per address, and test processes may share one Redis.
+        transport = httpx.ASGITransport(app=app, client=(f"10.{_rng.randrange(256)}.{_rng.randrange(256)}."
+                                                         f"{_rng.randrange(1, 255)}", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
