@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 import random
 import re
 from collections.abc import AsyncIterator
@@ -300,6 +301,16 @@ async def add_user(db: AsyncSession, email: str, role: str, active: bool = True)
 
 
 # --- fixtures (import them into a test module to use them) ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_url(servers: tuple[str, str]) -> str:
+    """Overrides tests/conftest.py's: with the embedded servers, which test processes share and each flush at
+    every test, a Redis database of this process's own, so no other run resets a rate-limit count mid-test."""
+    url = servers[1]
+    if os.environ.get("KROI_TEST_REDIS_URL"):
+        return url  # chosen by whoever runs the tests
+    return f"{url}{'&' if '?' in url else '?'}db={2 + os.getpid() % 14}"
+
 
 @pytest.fixture
 def lead_settings(settings: Settings) -> Settings:

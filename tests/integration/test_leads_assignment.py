@@ -7,8 +7,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import User
-from leadforms import (activities, add_user, get_form, is_confirmation, lead_client, lead_settings,  # noqa: F401
-                       new_leads, post, valid_input)
+from leadforms import activities, add_user, get_form, is_confirmation, new_leads, post, valid_input
+from leadforms import lead_client, lead_settings, redis_url  # noqa: F401 - fixtures used by name
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 

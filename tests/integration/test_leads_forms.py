@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import Car
 from kroi.web import i18n
-from leadforms import (HX, TZ, activities, confirmation_reference, error_fields, field_error, get_form, is_confirmation,
-                       is_full_page, lead_client, lead_form, lead_settings, new_leads, next_weekday,  # noqa: F401
-                       open_day, outbox_rows, post, seeded_car, valid_input)
+from leadforms import (HX, TZ, activities, confirmation_reference, error_fields, field_error, get_form,
+                       is_confirmation, is_full_page, lead_form, new_leads, next_weekday, open_day, outbox_rows, post,
+                       seeded_car, valid_input)
+from leadforms import lead_client, lead_settings, redis_url  # noqa: F401 - fixtures used by name
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 

@@ -19,8 +19,8 @@ from kroi.security import signing
 from kroi.settings import Settings
 from kroi.web import i18n
 from leadforms import (HX, client_for, confirmation_reference, fast, field_error, get_form, is_confirmation,
-                       is_full_page, lead_client, lead_form, lead_settings, new_leads, outbox_rows, post,  # noqa: F401
-                       seeded_car, valid_input)
+                       is_full_page, lead_form, new_leads, outbox_rows, post, seeded_car, valid_input)
+from leadforms import lead_client, lead_settings, redis_url  # noqa: F401 - fixtures used by name
 from smtp import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -151,7 +151,7 @@ async def test_too_many_submissions_from_one_address_get_429(settings: Settings,
         for n in range(3):
             form = await get_form(client, "/contact", "contact")
             answers.append(await post(client, form.data(**valid_input("contact", f"ip{n}@example.fi")), htmx=htmx))
-    assert [r.status_code for r in answers] == [200, 200, 429] if htmx else [303, 303, 429]
+    assert [r.status_code for r in answers] == ([200, 200, 429] if htmx else [303, 303, 429])
     limited = answers[2]
     assert is_full_page(limited.text) != htmx
     assert field_error(limited.text, "form") == i18n.translate("fi", "form.error.rate_limited", minutes=10)

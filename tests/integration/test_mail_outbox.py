@@ -19,8 +19,9 @@ from kroi.mail.outbox import OutboxRepository
 from kroi.mail.worker import process_due
 from kroi.settings import Settings
 from kroi.system.services import DEFAULTS
-from leadforms import (activities, client_for, db_now, fast, get_form, is_confirmation, lead_client,  # noqa: F401
-                       lead_settings, new_leads, outbox_rows, post, seeded_car, valid_input)
+from leadforms import (activities, client_for, db_now, fast, get_form, is_confirmation, new_leads, outbox_rows, post,
+                       seeded_car, valid_input)
+from leadforms import lead_client, lead_settings, redis_url  # noqa: F401 - fixtures used by name
 from smtp import free_port, smtp_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -19,6 +19,7 @@ from kroi.security import signing
 from kroi.settings import Settings
 from kroi.web import i18n
 from leadforms import HX, client_for, fast, forms, outbox_rows
+from leadforms import redis_url  # noqa: F401 - fixtures used by name
 from smtp import smtp_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
