@@ -126,6 +126,18 @@
       });
     }
   });
+  // The order buttons re-render the photo list: keep keyboard focus on the moved photo (the same button if it
+  // is still enabled, else the one moving it back) instead of losing it to <body>.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var m = elt && elt.getAttribute && /\/images\/(\d+)\/(first|up|down)$/.exec(elt.getAttribute("hx-post") || "");
+    var item = m && document.querySelector('#images [data-image-id="' + m[1] + '"]');
+    if (!item) return;
+    var button = [m[2], m[2] === "down" ? "up" : "down"].map(function (action) {
+      return item.querySelector('form[hx-post$="/' + action + '"] button:not([disabled])');
+    }).filter(Boolean)[0];
+    if (button) button.focus();
+  });
 
   // Gallery: buttons, arrow keys and thumbnails move a scroll-snap track (touch swipes natively).
   function initGallery(root) {
