@@ -5,6 +5,10 @@ The data is seeded once (plus two sales users for lead assignment); the shopper 
 lead tests add leads, which the car pages do not show. Each test gets its own browser context (cookies,
 sessionStorage and so the htmx history cache start empty). The server's mail goes to a local aiosmtpd
 (the `mailbox` fixture); its outbox worker runs inside the server process.
+
+The staff tests (test_admin.py) add, publish and sell a car, so they get a second live server (`admin_server`)
+over a database of their own (kroi_e2e_admin, seeded alike, plus an admin, a sales user and a viewer with known
+passwords) and a Redis database of their own: the shopper tests keep seeing exactly the nine seeded cars.
 """
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -34,7 +40,7 @@ from kroi.seeding.original import seed_all
 from kroi.settings import Settings
 
 import smtp
-from helpers import PAGE_SIZE
+from helpers import PAGE_SIZE, STAFF, STAFF_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 # Active sales users added after seeding, so that new leads are assigned round robin: (e-mail, name).
@@ -90,17 +96,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _seed(settings: Settings) -> None:
+async def _seed(settings: Settings, users: list[User]) -> None:
     engine = make_engine(settings)
     try:
         await testing.truncate_all(engine)
         async with make_sessionmaker(engine)() as session:
             await seed_all(session, settings.media_root, settings.admin_email,
                            settings.admin_password.get_secret_value())
-            # Round-robin assignment needs active sales users; the seed makes only the admin.
-            session.add_all([User(email=email, full_name=name, role="sales",
-                                  password_hash=hash_password(secrets.token_urlsafe(15)))
-                             for email, name in SALES_USERS])
+            session.add_all(users)  # after the seed, which makes only the admin
             await session.commit()
     finally:
         await engine.dispose()
@@ -132,25 +135,28 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, mailbox: smtp.Mailbox
                             admin_email="admin@example.test", admin_password="e2e-password-not-default",
                             smtp_host="127.0.0.1", smtp_port=mailbox.port, smtp_starttls=False,
                             form_min_seconds=0, outbox_poll_seconds=0.2)
-        _in_thread(lambda: asyncio.run(_seed(settings)))
+        # Round-robin assignment needs active sales users.
+        _in_thread(lambda: asyncio.run(_seed(settings, [
+            User(email=email, full_name=name, role="sales", password_hash=hash_password(secrets.token_urlsafe(15)))
+            for email, name in SALES_USERS])))
         yield settings
     finally:
         testing.stop_embedded()
 
 
-@pytest.fixture(scope="session")
-def live_server(e2e_settings: Settings) -> Iterator[str]:
-    """The origin (http://127.0.0.1:PORT) of a running Kroi on a fresh, seeded kroi_e2e database."""
+@contextmanager
+def _serve(settings: Settings, name: str) -> Iterator[str]:
+    """Run Kroi with these settings in a uvicorn thread on a free port; yields its origin once /health answers."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(e2e_settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="kroi-e2e-server", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     origin = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         if not thread.is_alive():
-            raise RuntimeError("the e2e server thread exited during start-up")
+            raise RuntimeError(f"the {name} thread exited during start-up")
         try:
             if httpx.get(f"{origin}/health", timeout=2).status_code == 200:
                 break
@@ -167,18 +173,69 @@ def live_server(e2e_settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def db_rows(e2e_settings: Settings) -> Callable[..., list[dict[str, Any]]]:
-    """db_rows(sql, **params): the rows of a query on the live server's database, as dicts."""
+def live_server(e2e_settings: Settings) -> Iterator[str]:
+    """The origin (http://127.0.0.1:PORT) of a running Kroi on a fresh, seeded kroi_e2e database."""
+    with _serve(e2e_settings, "kroi-e2e-server") as origin:
+        yield origin
 
-    async def fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        engine = make_engine(e2e_settings)
+
+def _other_redis_db(url: str) -> str:
+    """The same Redis server, the next database number: fragment caches and generations apart."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # unix:///path.sock?db=N
+        query = [p for p in parts.query.split("&") if p]
+        db = next((int(p[3:]) for p in query if p.startswith("db=")), 0)
+        query = [p for p in query if not p.startswith("db=")] + [f"db={(db + 1) % 16}"]
+        return urlunsplit(parts._replace(query="&".join(query)))
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+
+
+@pytest.fixture(scope="session")
+def admin_settings(e2e_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the staff tests' server: the kroi_e2e_admin database seeded alike, plus STAFF; no mail worker."""
+    tmp = tmp_path_factory.mktemp("kroi-e2e-admin")
+    settings = e2e_settings.model_copy(update={
+        "database_url": _in_thread(lambda: testing.fresh_database(e2e_settings.database_url, "kroi_e2e_admin")),
+        "redis_url": _other_redis_db(e2e_settings.redis_url), "var_dir": tmp, "media_dir": tmp / "media",
+        "run_worker": False, "redis_timeout": 0.5})  # a busy 2-core machine misses 50 ms: no flaky sign-ins
+    password = hash_password(STAFF_PASSWORD)
+    _in_thread(lambda: asyncio.run(_seed(settings, [
+        User(email=email, full_name=f"E2E {role}", role=role, password_hash=password)
+        for role, email in STAFF.items()])))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def admin_server(admin_settings: Settings) -> Iterator[str]:
+    """The origin of a second live Kroi, over admin_settings: the staff tests change its data freely."""
+    with _serve(admin_settings, "kroi-e2e-admin-server") as origin:
+        yield origin
+
+
+def _rows(settings: Settings) -> Callable[..., list[dict[str, Any]]]:
+    async def run(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        engine = make_engine(settings)
         try:
-            async with engine.connect() as conn:
-                return [dict(row) for row in (await conn.execute(text(sql), params)).mappings()]
+            async with engine.begin() as conn:  # committed: a test may insert its own rows
+                result = await conn.execute(text(sql), params)
+                return [dict(row) for row in result.mappings()] if result.returns_rows else []
         finally:
             await engine.dispose()
 
-    return lambda sql, **params: _in_thread(lambda: asyncio.run(fetch(sql, params)))
+    return lambda sql, **params: _in_thread(lambda: asyncio.run(run(sql, params)))
+
+
+@pytest.fixture(scope="session")
+def db_rows(e2e_settings: Settings) -> Callable[..., list[dict[str, Any]]]:
+    """db_rows(sql, **params): the rows of a query on the live server's database, as dicts."""
+    return _rows(e2e_settings)
+
+
+@pytest.fixture(scope="session")
+def admin_rows(admin_settings: Settings) -> Callable[..., list[dict[str, Any]]]:
+    """admin_rows(sql, **params): run a statement on the admin server's database (committed); rows as dicts."""
+    return _rows(admin_settings)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path("/tmp/e2e-shots")  # screenshots for a person to look at; not compared by the tests
 PAGE_SIZE = 4  # the live server's page size: the nine seeded cars make pages of 4, 4 and 1
+# The staff of the admin server (conftest's admin_server), each signing in with STAFF_PASSWORD: role -> e-mail.
+STAFF = {"admin": "yllapito@example.test", "sales": "myyja@example.test", "viewer": "katselija@example.test"}
+STAFF_PASSWORD = "e2e-staff-password-1"
 
 SEED: list[dict[str, Any]] = json.loads((SEED_DIR / "cars.json").read_text(encoding="utf-8"))
 # What /cars lists by default (available and reserved cars), newest listing first.
