@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from kroi import testing
+from kroi import embedded, testing
 from kroi.app import create_app
 from kroi.cache.client import CacheStats
 from kroi.db.base import Base
@@ -41,8 +42,16 @@ def database_url(servers: tuple[str, str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url(servers: tuple[str, str]) -> str:
-    return servers[1]
+def redis_url(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    if os.environ.get("KROI_TEST_REDIS_URL"):
+        yield servers[1]
+        return
+    # The embedded servers under var/ are shared by every process that uses them (another test run, the
+    # e2e tests, `make run`), and all of them flush Redis and write the same kroi:v1 keys, so one run
+    # would read another's fragments: each test process gets a redis-server of its own (it starts in ms).
+    url, stop = embedded.start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    stop()
 
 
 @pytest.fixture(scope="session")
