@@ -784,14 +784,16 @@ async def load_demo(session: AsyncSession, n: int, media_root: Path) -> tuple[in
 
 
 async def _analyze(session: AsyncSession) -> None:
-    """Fresh statistics (and a visibility map, so facet counts can use index-only scans) for the new rows."""
-    tables = "cars, car_features, car_images, car_price_history"
+    """Fresh statistics for the new rows, and a visibility map for cars so facet counts use index-only scans."""
+    children = ", ".join(CHILD_TABLES)
     bind = session.bind
     if isinstance(bind, AsyncEngine):
-        # VACUUM cannot run inside a transaction block: use a connection of its own in autocommit mode.
+        # VACUUM cannot run inside a transaction block: use a connection of its own in autocommit mode. Its
+        # TOAST table (the search vectors) needs no visibility map, so it is skipped (half the work).
         async with bind.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f"VACUUM (ANALYZE) {tables}"))
+            await conn.execute(text("VACUUM (ANALYZE, PROCESS_TOAST FALSE) cars"))
+            await conn.execute(text(f"ANALYZE {children}"))
     else:
-        await session.execute(text(f"ANALYZE {tables}"))
+        await session.execute(text(f"ANALYZE cars, {children}"))
         await session.commit()
