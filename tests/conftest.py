@@ -38,7 +38,10 @@ def servers() -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def database_url(servers: tuple[str, str]) -> str:
-    return testing.fresh_database(servers[0], "kroi_test")
+    # One database per test process, so two runs on one server (a developer's and a helper's) never meet.
+    name = f"kroi_test_{os.getpid()}"
+    yield testing.fresh_database(servers[0], name)
+    testing.drop_database(servers[0], name)
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +68,8 @@ def settings(database_url: str, redis_url: str, media_dir: Path, tmp_path: Path)
                     media_dir=media_dir, redis_breaker_seconds=0.2, view_flush_seconds=3600, page_size=4,
                     # A busy test machine can stall a Redis reply past the 50 ms default; tests expect Redis up.
                     redis_timeout=0.5,
+                    # Tests that send mail run the outbox worker themselves (kroi.mail.worker.process_due).
+                    run_worker=False,
                     admin_email="admin@example.test", admin_password="test-password-not-default")
 
 
