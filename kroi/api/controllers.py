@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.params import FromPath, Parameter
+from litestar.params import JSONBody, Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -303,14 +303,14 @@ async def _save(request: Request, session: AsyncSession, car_id: int | None, val
 
 
 @post("/cars", name="api:car_create", opt={"role": "sales"}, security=SECURITY, status_code=201)
-async def api_create_car(request: Request, db_session: NamedDependency[AsyncSession], data: CarIn) -> CarOut:
+async def api_create_car(request: Request, db_session: NamedDependency[AsyncSession], data: JSONBody[CarIn]) -> CarOut:
     values = msgspec.structs.asdict(data)
     return car_out(await _save(request, db_session, None, values, values.pop("feature_ids")))
 
 
 @patch("/cars/{car_id:int}", name="api:car_update", opt={"role": "sales"}, security=SECURITY)
 async def api_update_car(request: Request, db_session: NamedDependency[AsyncSession],
-                         car_id: Annotated[int, Parameter(ge=1, le=2**62)], data: CarPatch) -> CarOut:
+                         car_id: Annotated[int, Parameter(ge=1, le=2**62)], data: JSONBody[CarPatch]) -> CarOut:
     car = await _car(db_session, car_id)
     current = {f: getattr(car, f) for f in ("model_year", "price_cents", "mileage_km", "fuel", "transmission",
                                            "drive", "body_type", "variant", "status", "first_registration",
@@ -361,7 +361,7 @@ async def api_get_lead(db_session: NamedDependency[AsyncSession],
 
 @patch("/leads/{lead_id:int}", name="api:lead_update", opt={"role": "sales"}, security=SECURITY)
 async def api_update_lead(request: Request, db_session: NamedDependency[AsyncSession],
-                          lead_id: Annotated[int, Parameter(ge=1, le=2**62)], data: LeadStatusIn) -> LeadOut:
+                          lead_id: Annotated[int, Parameter(ge=1, le=2**62)], data: JSONBody[LeadStatusIn]) -> LeadOut:
     pipeline = LeadPipeline(db_session)
     try:
         lead = await pipeline.change_status(lead_id, data.status, data.lost_reason, actor_id=request.state.user.id,
