@@ -18,7 +18,8 @@ def money(cents: int | None, with_cents: bool = False) -> str:
         euros, rest = divmod(abs(cents), 100)
         sign = "-" if cents < 0 else ""
         return f"{sign}{group_thousands(euros)},{rest:02d} €"
-    return f"{group_thousands(round(cents / 100))} €"
+    euros = (abs(cents) + 50) // 100  # half a euro rounds up, as on a price tag (not to even)
+    return f"{'-' if cents < 0 and euros else ''}{group_thousands(euros)} €"
 
 
 def km(value: int | None) -> str:

@@ -29,6 +29,8 @@ def test_money_groups_thousands_with_a_space_and_puts_euro_last(cents: int, expe
 def test_money_without_cents_rounds_to_whole_euros() -> None:
     assert money(1290049) == "12 900 €"
     assert money(1290051) == "12 901 €"
+    assert money(12850) == "129 €"  # half a euro rounds up, not to even
+    assert money(-12850) == "-129 €"
 
 
 @pytest.mark.parametrize(
