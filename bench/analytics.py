@@ -1,0 +1,154 @@
+"""Analytics dashboard benchmark: 100,000 demo cars and 1,000,000 view events, then render /admin/analytics.
+
+Usage: `.venv/bin/python bench/analytics.py [--cars 100000] [--views 1000000]` (the test servers from
+KROI_TEST_DATABASE_URL / KROI_TEST_REDIS_URL, or embedded ones). Results: bench/results/analytics.md.
+The view events are stored as they are in production: counted per car per day in car_views.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from kroi import testing  # noqa: E402
+from kroi.analytics.repositories import AnalyticsRepository  # noqa: E402
+from kroi.db.session import make_engine, make_sessionmaker  # noqa: E402
+from kroi.seeding.demo import load_demo  # noqa: E402
+from kroi.seeding.original import seed_all  # noqa: E402
+from kroi.settings import Settings  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+async def fill(settings: Settings, cars: int, views: int, media: Path) -> dict[str, float]:
+    engine = make_engine(settings)
+    timings = {}
+    async with make_sessionmaker(engine)() as session:
+        await seed_all(session, media, "bench@example.test", "bench-password-long-enough")
+        t = time.perf_counter()
+        await load_demo(session, cars, media)
+        timings["load_cars_s"] = time.perf_counter() - t
+    async with engine.begin() as conn:
+        t = time.perf_counter()
+        # `views` events spread over 365 days and a skewed choice of cars (popular cars get most views),
+        # summed per car and day exactly as the view buffer flush does.
+        await conn.execute(text("""
+            INSERT INTO car_views (car_id, view_date, views)
+            SELECT car_id, view_date, count(*) FROM (
+              SELECT (SELECT min(id) FROM cars) + floor(power(random(), 3) * :ncars)::bigint AS car_id,
+                     current_date - floor(random() * 365)::int AS view_date
+              FROM generate_series(1, :views)) e
+            WHERE car_id IN (SELECT id FROM cars)
+            GROUP BY car_id, view_date
+            ON CONFLICT (car_id, view_date) DO UPDATE SET views = car_views.views + EXCLUDED.views
+        """), {"ncars": cars, "views": views})
+        # 20,000 leads over the year, with a status history, and 50,000 searches.
+        await conn.execute(text("""
+            INSERT INTO leads (type, status, lost_reason, score, priority, name, email, message, consent_text,
+                               consent_at, car_id, car_price_cents, source_page, created_at, utm_source)
+            SELECT (ARRAY['general','car_inquiry','test_drive','trade_in','financing'])[1 + (g % 5)],
+                   (ARRAY['new','contacted','qualified','negotiating','won','lost'])[1 + (g % 6)],
+                   CASE WHEN g % 6 = 5 THEN 'price' END, 10 + g % 90,
+                   (ARRAY['high','normal','low'])[1 + (g % 3)], 'Bench ' || g, 'bench' || g || '@example.test',
+                   'hello', 'bench', now(), (SELECT min(id) FROM cars) + (g * 7919) % :ncars, 1500000,
+                   '/cars', now() - (g % 365) * interval '1 day', (ARRAY['google','facebook',NULL])[1 + g % 3]
+            FROM generate_series(1, 20000) g
+        """), {"ncars": cars})
+        await conn.execute(text("""
+            INSERT INTO search_queries (query, results_count, created_at)
+            SELECT (ARRAY['toyota','volvo xc60','hybrid','farmari','tesla','vetokoukku','lamborghini'])[1 + g % 7],
+                   CASE WHEN g % 7 = 6 THEN 0 ELSE 10 + g % 100 END, now() - (g % 365) * interval '1 day'
+            FROM generate_series(1, 50000) g
+        """))
+        await conn.execute(text("""
+            UPDATE cars SET status = 'sold', sold_at = published_at + (id % 60 + 1) * interval '1 day'
+            WHERE id % 10 = 0 AND status IN ('available', 'reserved') AND published_at IS NOT NULL
+              AND published_at + (id % 60 + 1) * interval '1 day' < now()
+        """))
+        timings["fill_views_leads_s"] = time.perf_counter() - t
+        await conn.execute(text("ANALYZE"))
+        counts = (await conn.execute(text(
+            "SELECT (SELECT count(*) FROM cars), (SELECT coalesce(sum(views), 0) FROM car_views), "
+            "(SELECT count(*) FROM car_views), (SELECT count(*) FROM leads)"))).one()
+    await engine.dispose()
+    timings.update(cars=counts[0], view_events=counts[1], car_view_rows=counts[2], leads=counts[3])
+    return timings
+
+
+async def measure(settings: Settings, days: int, runs: int) -> list[float]:
+    """Every query the dashboard runs for a range, as the page runs them (cold: no fragment cache)."""
+    engine = make_engine(settings)
+    out = []
+    from datetime import date, datetime, time as dtime, timedelta, timezone
+
+    for _ in range(runs):
+        async with make_sessionmaker(engine)() as session:
+            repo = AnalyticsRepository(session)
+            end = date.today()
+            start = end - timedelta(days=days - 1)
+            since = datetime.combine(start, dtime.min, timezone.utc)
+            t = time.perf_counter()
+            await repo.views_per_day(start, end)
+            await repo.leads_per_day(since)
+            await repo.funnel(since)
+            await repo.most_viewed(start, end)
+            await repo.most_inquired(since)
+            await repo.top_searches(since, zero_results=False)
+            await repo.top_searches(since, zero_results=True)
+            await repo.leads_by_source(since)
+            await repo.days_to_sell(since)
+            await repo.inventory()
+            out.append(time.perf_counter() - t)
+    await engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cars", type=int, default=100_000)
+    parser.add_argument("--views", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    db, redis = testing.server_urls()
+    try:
+        url = testing.fresh_database(db, "kroi_bench_analytics")
+        media = ROOT / "var" / "bench-analytics-media"
+        settings = Settings(env="test", database_url=url, redis_url=redis, media_dir=media)
+        filled = asyncio.run(fill(settings, args.cars, args.views, media))
+        results = {days: asyncio.run(measure(settings, days, args.runs)) for days in (7, 30, 90, 365)}
+        testing.drop_database(db, "kroi_bench_analytics")
+    finally:
+        testing.stop_embedded()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Analytics dashboard benchmark",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, database {db.split('@')[-1]}. ",
+        f"Data: {filled['cars']:,} cars, {filled['view_events']:,} view events in {filled['car_view_rows']:,} "
+        f"car_views rows (per car per day), {filled['leads']:,} leads, 50,000 searches.",
+        f"Loading the cars took {filled['load_cars_s']:.1f} s; views, leads and searches {filled['fill_views_leads_s']:.1f} s.",
+        "",
+        "Time to run every dashboard query for a range, without the one-minute fragment cache "
+        f"({args.runs} runs each):",
+        "",
+        "| range | median | worst |",
+        "| --- | --- | --- |",
+    ]
+    for days, times in results.items():
+        lines.append(f"| {days} days | {statistics.median(times) * 1000:.0f} ms | {max(times) * 1000:.0f} ms |")
+    (RESULTS / "analytics.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
