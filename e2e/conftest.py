@@ -15,18 +15,14 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -90,12 +86,6 @@ def _in_thread(fn: Callable[[], T]) -> T:
     return box["value"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _seed(settings: Settings, users: list[User]) -> None:
     engine = make_engine(settings)
     try:
@@ -117,7 +107,7 @@ async def _seed(settings: Settings, users: list[User]) -> None:
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[smtp.Mailbox]:
     """Every mail the live server sends: an aiosmtpd server on 127.0.0.1 and a free port."""
-    box, controller = smtp.start(_free_port())
+    box, controller = smtp.start(testing.free_port())
     try:
         yield box
     finally:
@@ -147,29 +137,8 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, mailbox: smtp.Mailbox
 @contextmanager
 def _serve(settings: Settings, name: str) -> Iterator[str]:
     """Run Kroi with these settings in a uvicorn thread on a free port; yields its origin once /health answers."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name=name, daemon=True)
-    thread.start()
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if not thread.is_alive():
-            raise RuntimeError(f"the {name} thread exited during start-up")
-        try:
-            if httpx.get(f"{origin}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{origin}/health did not answer 200 within 30 s")
-        time.sleep(0.05)
-    try:
+    with testing.serve_in_thread(create_app(settings), name) as origin:
         yield origin
-    finally:
-        server.should_exit = True
-        thread.join(15)
 
 
 @pytest.fixture(scope="session")

@@ -5,24 +5,21 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi import testing
 from kroi.app import create_app
 from kroi.leads.schemas import LEAD_TYPE
 from kroi.settings import Settings
 from leadforms import (HX, SEEDED_LEADS, confirmation_reference, fast, is_confirmation, lead_form, lead_rows,
                        outbox_rows, seeded_car, SeededCar, valid_input)
 from leadforms import redis_url  # noqa: F401 - fixtures used by name
-from smtp import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -38,29 +35,8 @@ KINDS = ("contact", "test-drive", "trade-in", "financing", "inquiry")
 def live_server(settings: Settings, reset: None) -> Iterator[str]:
     """The app under uvicorn in a thread, on a free port, with limits that a load from one address passes."""
     s = fast(settings, rate_limit_ip=1_000_000, rate_limit_email=1_000_000, db_pool_size=10, db_max_overflow=10)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(s), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", backlog=2048))
-    thread = threading.Thread(target=server.run, name="kroi-load-server", daemon=True)
-    thread.start()
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if not thread.is_alive():
-            raise RuntimeError("the server thread exited during start-up")
-        try:
-            if httpx.get(f"{origin}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{origin}/health did not answer within 30 s")
-        time.sleep(0.05)
-    try:
+    with testing.serve_in_thread(create_app(s), "kroi-load-server", backlog=2048) as origin:
         yield origin
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 @dataclass
