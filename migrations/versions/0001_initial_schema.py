@@ -386,6 +386,10 @@ def upgrade() -> None:
     # A model belongs to one brand: without this the planner multiplies the two selectivities, guesses ~10x too
     # few rows for brand + model and sorts every car of the model instead of walking the newest-first index.
     op.execute("CREATE STATISTICS st_cars_brand_model (dependencies) ON brand_id, model_id FROM cars")
+    # Keep ~10x more lexeme frequencies for the search vector: with the default (100) the rarest kept lexeme is at
+    # ~0.8 %, every word outside the list is guessed at ~0.4 %, and a search for a rare or misspelt word walks
+    # the newest-first index testing every car (3.5 s on 100,000 cars) instead of reading its few GIN matches.
+    op.execute("ALTER TABLE cars ALTER COLUMN search_vector SET STATISTICS 1000")
 
 
 def downgrade() -> None:

@@ -154,8 +154,9 @@ class Car(Timestamps, Base):
         Index("ix_cars_featured", "published_at", postgresql_where=text(
             "featured AND deleted_at IS NULL AND status IN ('available', 'reserved')")),
         Index("ix_cars_model_id", "model_id"),
-        # Also in the migration (SQLAlchemy cannot declare it): CREATE STATISTICS st_cars_brand_model
-        # (dependencies) ON brand_id, model_id, so brand + model filters are estimated as the one filter they are.
+        # Also in the migration (SQLAlchemy cannot declare them): CREATE STATISTICS st_cars_brand_model
+        # (dependencies) ON brand_id, model_id, so brand + model filters are estimated as the one filter they are;
+        # and STATISTICS 1000 on search_vector, so rare words are estimated as rare.
         Index("ix_cars_status_updated", "status", "updated_at"),
     )
 
