@@ -206,7 +206,8 @@ async def explain_all(engine: AsyncEngine, cache) -> list[Plan]:  # noqa: ANN001
             capture.take()  # the brand/model look-ups
             offset = (r.query.page - 1) * 24
             await repo.list_cards(r.query, r.brand_id, r.model_id, limit=25, offset=offset)
-            grab(shape, ["listing", "main images"])
+            probes = r.query.q and r.query.sort != "newest"  # list_cards first fetches the ids of few matches
+            grab(shape, (["text ids"] if probes else []) + ["listing", "main images"])
 
         for sort in CURSOR_SHAPES:
             r = await resolve({"sort": [sort]})
@@ -282,7 +283,7 @@ async def time_statements(engine: AsyncEngine, plans: list[Plan], repeat: int = 
     async with engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         for p in plans:
-            if p.kind not in ("listing", "facets", "related", "featured", "counts"):
+            if p.kind not in ("listing", "text ids", "facets", "related", "featured", "counts"):
                 continue
             for setting in p.settings:
                 await raw.execute(setting.replace("SET LOCAL", "SET", 1))

@@ -8,7 +8,10 @@ from datetime import date, datetime
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select, text, tuple_, union_all
+from sqlalchemy import (
+    BigInteger, Select, and_, bindparam, func, literal_column, or_, select, text, tuple_, union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +30,9 @@ SORT_COLUMNS = {
     "year_desc": (Car.model_year, True),
 }
 FACET_DIMENSIONS = ("brand", "model", "category", "fuel", "transmission", "drive")
+# A text search sorted by price, mileage or year with fewer matches than this is listed from its matching ids
+# (see InventoryRepository.list_cards); with more, walking the sort index meets a page of matches soon enough.
+FEW_TEXT_MATCHES = 5000
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,18 @@ class InventoryRepository:
     async def list_cards(self, query: CarQuery, brand_id: int | None, model_id: int | None, *,
                          limit: int, offset: int = 0, cursor: Cursor | None = None) -> list[CarCard]:
         column, descending = SORT_COLUMNS[query.sort]
-        stmt = self._card_select().where(*self._conditions(query, brand_id, model_id))
+        conditions = self._conditions(query, brand_id, model_id)
+        stmt = self._card_select()
+        few = await self._few_matches(conditions) if query.q and query.sort != "newest" else None
+        if few is not None:
+            # Sort just the matching cars, found by id. Left alone, the planner walks the price (mileage, year)
+            # index testing each car's search vector (de-TOASTing ~2 kB) until it has a page, and a word tied to
+            # that order ("tesla" by lowest price) is then tested against most cars: 0.1-0.6 s on 100,000 cars.
+            matching = func.unnest(bindparam("matching_ids", few, type_=ARRAY(BigInteger))) \
+                .table_valued("id").render_derived("matching")
+            stmt = stmt.join(matching, matching.c.id == Car.id)
+        else:
+            stmt = stmt.where(*conditions)
         if cursor is not None:
             value = cursor.value
             key = tuple_(column, Car.id)
@@ -184,6 +201,18 @@ class InventoryRepository:
             stmt = stmt.offset(offset)
         rows = (await self.session.execute(stmt)).all()
         return await self._with_main_images(rows)
+
+    async def _few_matches(self, conditions: list) -> list[int] | None:
+        """The ids of the cars matching `conditions` (a text search among them) when there are fewer than
+        FEW_TEXT_MATCHES, else None. Read with bitmap index scans only, stopping at the limit."""
+        await self.session.execute(text("SET LOCAL enable_seqscan = off"))
+        await self.session.execute(text("SET LOCAL enable_indexscan = off"))
+        try:
+            ids = list(await self.session.scalars(select(Car.id).where(*conditions).limit(FEW_TEXT_MATCHES)))
+        finally:
+            await self.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+            await self.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+        return ids if len(ids) < FEW_TEXT_MATCHES else None
 
     async def _with_main_images(self, rows: Sequence) -> list[CarCard]:
         ids = [r.id for r in rows]

@@ -134,3 +134,26 @@ async def test_a_second_load_adds_other_cars(db: AsyncSession, demo_media: Path)
     plates = [r.registration_number for r in rows]
     vins = [r.vin for r in rows if r.vin]
     assert len(set(plates)) == len(plates) and len(set(vins)) == len(vins)
+
+
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc", "mileage_asc", "year_desc"])
+async def test_sorted_text_search_lists_the_same_cars_either_way(db: AsyncSession, demo_media: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch, sort: str) -> None:
+    """A sorted text search with few matches is listed from their ids; the result must equal the index walk's."""
+    import kroi.inventory.repositories as repositories
+
+    await load_demo(db, N, demo_media)
+    repo = InventoryRepository(db)
+
+    async def pages(q: str) -> list[list[int]]:
+        query, _ = parse_query({"q": [q], "sort": [sort]})
+        out = []
+        for offset in (0, 7, 14):
+            out.append([c.id for c in await repo.list_cards(query, None, None, limit=7, offset=offset)])
+        return out
+
+    words = ["vetokoukku", "hybridi", "tesla", "octavia"]
+    by_ids = [await pages(w) for w in words]
+    monkeypatch.setattr(repositories, "FEW_TEXT_MATCHES", 1)  # every search "has many matches": the walk
+    assert [await pages(w) for w in words] == by_ids
+    assert any(page for result in by_ids for page in result)
