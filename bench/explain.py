@@ -13,6 +13,7 @@ A "Seq Scan on cars" in either plan of a listing query is a failure.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -99,7 +100,14 @@ def _literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, (datetime, date)):
         return f"'{value.isoformat()}'"
+    if isinstance(value, (list, tuple)):
+        return "'{" + ",".join(str(v) for v in value) + "}'"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first_table(sql: str) -> str:
+    match = re.search(r"\bFROM\s+(\w+)", sql)
+    return match.group(1) if match else "?"
 
 
 def _json(value: Any) -> dict:
@@ -187,7 +195,8 @@ async def explain_all(engine: AsyncEngine, cache) -> list[Plan]:  # noqa: ANN001
             query, notes = parse_query(args)
             return await svc.resolve(query, notes, vocab)
 
-        def grab(shape: str, kinds: list[str]) -> None:
+        def grab(shape: str, kinds: list[str] | None) -> None:
+            """Record the statements captured since the last grab; kinds None: name each by its first table."""
             settings: list[str] = []
             queries = []
             for sql, params in capture.take():
@@ -197,8 +206,13 @@ async def explain_all(engine: AsyncEngine, cache) -> list[Plan]:  # noqa: ANN001
                     continue
                 queries.append(Plan(shape, "", sql, params, settings=settings))
                 settings = []
-            for plan, kind in zip(queries, kinds):
-                plan.kind = kind
+            for i, plan in enumerate(queries):
+                if kinds is None:
+                    plan.kind = _first_table(plan.sql)
+                elif i < len(kinds):
+                    plan.kind = kinds[i]
+                else:
+                    continue
                 plans.append(plan)
 
         for shape, args in LISTING_SHAPES:
@@ -241,7 +255,7 @@ async def explain_all(engine: AsyncEngine, cache) -> list[Plan]:  # noqa: ANN001
         some_id = await session.scalar(select(Car.id).where(LISTED).order_by(Car.id.desc()).limit(1))
         capture.take()
         await repo.get_car(some_id)
-        grab("car page (get_car + selectinloads)", ["car", "brand", "model", "images", "features"])
+        grab("car page (get_car + selectinloads)", None)
         await repo.latest_price_drop(some_id)
         grab("car page price drop", ["price history"])
         await repo.featured()
