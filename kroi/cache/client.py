@@ -1,7 +1,11 @@
 """The Redis client with short timeouts, no retries and a circuit breaker.
 
-redis-py retries by default, so a dead Redis would cost seconds per call; here a failure opens the breaker
-and Redis is skipped for a few seconds, after which the next call tries again by itself.
+redis-py retries by default, so a dead Redis would cost seconds per call; here a refused or broken connection
+opens the breaker at once and Redis is skipped for a few seconds, after which the next call tries again by
+itself. A timeout opens it only when several calls in a row time out: under load one worker's event loop can
+be busy for longer than the timeout, so a reply that arrived in time is read "late"; if one such read skipped
+Redis for seconds, every request would render from PostgreSQL, the loop would get busier still and the cache
+would stay off (measured in docs/performance.md).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 log = logging.getLogger("kroi.cache")
@@ -52,8 +57,10 @@ class SafeRedis:
 
     redis: Redis | None
     breaker_seconds: float
+    timeouts_to_open: int = 3  # consecutive timeouts that open the breaker
     stats: CacheStats = field(default_factory=CacheStats)
     _open_until: float = 0.0
+    _timeouts_in_a_row: int = 0
 
     @property
     def available(self) -> bool:
@@ -66,12 +73,24 @@ class SafeRedis:
             self.stats.skipped += 1
             return default
         try:
-            return await op(self.redis)
-        except (RedisError, OSError, TimeoutError) as exc:
+            result = await op(self.redis)
+        except (RedisTimeoutError, TimeoutError) as exc:
             self.stats.errors += 1
-            self._open_until = time.monotonic() + self.breaker_seconds
-            log.warning("redis unavailable, skipping it for %.1fs: %s", self.breaker_seconds, exc)
+            self._timeouts_in_a_row += 1
+            if self._timeouts_in_a_row >= self.timeouts_to_open:
+                self._open(exc)
             return default
+        except (RedisError, OSError) as exc:
+            self.stats.errors += 1
+            self._open(exc)
+            return default
+        self._timeouts_in_a_row = 0
+        return result
+
+    def _open(self, exc: BaseException) -> None:
+        self._timeouts_in_a_row = 0
+        self._open_until = time.monotonic() + self.breaker_seconds
+        log.warning("redis unavailable, skipping it for %.1fs: %r", self.breaker_seconds, exc)
 
     async def ping(self) -> bool:
         if self.redis is None:

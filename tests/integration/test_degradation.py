@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from kroi.cache.client import SafeRedis, make_redis
 from kroi.embedded import redis_server_binary
 from support import DEAD_REDIS, HX, SeedCar, get_ok, is_full_page, result_ids, service, with_settings
 
@@ -160,3 +161,58 @@ async def test_killing_and_restarting_redis(settings, reset, make_client, own_re
             assert (await c.get("/health")).json()["cache"] == "ok"
     finally:
         await direct.aclose()
+
+
+# --- the circuit breaker against a slow and a dead Redis ----------------------------------------------------
+
+async def ping(safe: SafeRedis) -> bool:
+    return await safe.run(lambda r: r.ping(), False)
+
+
+async def test_a_slow_redis_opens_the_breaker_after_three_timeouts_in_a_row(own_redis: RedisProcess) -> None:
+    url = f"redis://127.0.0.1:{own_redis.port}/0"
+    direct = Redis.from_url(url)
+    safe = SafeRedis(make_redis(url, 0.05), breaker_seconds=30)
+    try:
+        assert await ping(safe)
+        # CLIENT PAUSE holds every other client's commands: a really slow Redis, not a stand-in.
+        await direct.execute_command("CLIENT", "PAUSE", 5000, "ALL")
+        assert not await ping(safe) and not await ping(safe)
+        assert safe.available, "two slow replies (a busy event loop looks the same) must not switch the cache off"
+        assert safe.stats.errors == 2
+        assert not await ping(safe)
+        assert not safe.available
+        assert not await ping(safe)
+        assert safe.stats.skipped == 1 and safe.stats.errors == 3
+    finally:
+        await direct.execute_command("CLIENT", "UNPAUSE")
+        await direct.aclose()
+        await safe.close()
+
+
+async def test_an_answer_in_time_resets_the_timeout_count(own_redis: RedisProcess) -> None:
+    url = f"redis://127.0.0.1:{own_redis.port}/0"
+    direct = Redis.from_url(url)
+    safe = SafeRedis(make_redis(url, 0.05), breaker_seconds=30)
+    try:
+        for _ in range(3):
+            await direct.execute_command("CLIENT", "PAUSE", 5000, "ALL")
+            assert not await ping(safe) and not await ping(safe)
+            await direct.execute_command("CLIENT", "UNPAUSE")
+            assert await ping(safe)
+        assert safe.available and safe.stats.errors == 6
+    finally:
+        await direct.execute_command("CLIENT", "UNPAUSE")
+        await direct.aclose()
+        await safe.close()
+
+
+async def test_a_refused_connection_opens_the_breaker_at_once() -> None:
+    safe = SafeRedis(make_redis(DEAD_REDIS, 0.05), breaker_seconds=30)
+    try:
+        assert not await ping(safe)
+        assert not safe.available
+        assert not await ping(safe)
+        assert safe.stats.errors == 1 and safe.stats.skipped == 1
+    finally:
+        await safe.close()
