@@ -5,6 +5,7 @@ import gzip
 import xml.etree.ElementTree as ET
 
 import pytest
+from sqlalchemy import text
 
 from support import DEAD_DATABASE, SeedCar, add_car, get_ok, service, with_settings
 
@@ -23,6 +24,13 @@ async def test_health_reports_database_and_cache(client) -> None:
     assert body["status"] == "ok" and body["database"] == "ok" and body["cache"] == "ok"
     assert set(body["cache_stats"]) == {"hits", "misses", "errors", "skipped", "hit_rate"}
     assert body["cache_stats"]["misses"] > 0
+
+
+async def test_app_connections_plan_every_statement_for_its_values(client) -> None:
+    """asyncpg prepares statements; a generic plan would ignore a price range's values (docs/performance.md)."""
+    async with client.app.state.kroi.engine.connect() as conn:
+        assert (await conn.execute(text("SHOW plan_cache_mode"))).scalar_one() == "force_custom_plan"
+        assert (await conn.execute(text("SHOW application_name"))).scalar_one() == "kroi"
 
 
 async def test_health_is_503_when_the_database_is_down(settings, make_client) -> None:
