@@ -77,14 +77,21 @@ class FragmentCache:
 
     async def get_or_render(self, key: str | None, ttl: int, render: Callable[[], Awaitable[str]]) -> str:
         """Return the cached fragment for key, or render it once (one renderer per key at a time)."""
+        async def render_bytes() -> bytes:
+            return (await render()).encode()
+
+        return (await self.get_or_compute(key, ttl, render_bytes)).decode()
+
+    async def get_or_compute(self, key: str | None, ttl: int, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        """get_or_render for bytes (a gzip-compressed response body, say)."""
         if key is None:
-            return await render()
+            return await compute()
         cached = await self.safe.run(lambda r: r.get(key), None)
         if cached is not None:
             self.stats.hits += 1
-            return cached.decode()
+            return cached
         if not self.safe.available:
-            return await render()
+            return await compute()
         self.stats.misses += 1
         lock_key = keys.lock(key)
         got_lock = await self.safe.run(lambda r: r.set(lock_key, b"1", nx=True, px=LOCK_MS), None)
@@ -94,13 +101,13 @@ class FragmentCache:
                 await asyncio.sleep(POLL_S)
                 cached = await self.safe.run(lambda r: r.get(key), None)
                 if cached is not None:
-                    return cached.decode()
+                    return cached
                 if not self.safe.available:
                     break
-            return await render()
+            return await compute()
         try:
-            value = await render()
-            await self.safe.run(lambda r: r.set(key, value.encode(), ex=ttl), None)
+            value = await compute()
+            await self.safe.run(lambda r: r.set(key, value, ex=ttl), None)
             return value
         finally:
             if got_lock:

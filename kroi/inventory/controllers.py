@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from kroi.web import i18n
 from kroi.web.context import absolute_url, kroi, language, page_context
 from kroi.web.errors import GoneException
 from kroi.web.formatting import monthly_payment_cents
-from kroi.web.render import html, wants_fragment
+from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
 
 LIST_TEMPLATE = "inventory/list.html"
 DETAIL_TEMPLATE = "inventory/detail.html"
@@ -50,8 +51,9 @@ _FIELD_KEYS = {
 
 
 async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, vocab: Vocabulary, gen: int | None,
-                          lang: str, fragment: bool) -> dict[str, Any]:
-    """The cached, rendered pieces of a listing: facet groups + count, and the results (or the next batch)."""
+                          lang: str, more: bool) -> dict[str, Any]:
+    """The cached, rendered pieces of a listing: facet groups + count, and the results (or, when more, the next
+    batch of a "show more" request)."""
     k = kroi(request)
     t = k.templates
 
@@ -72,7 +74,6 @@ async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, 
 
     facets = json.loads(await k.cache.get_or_render(
         key("facets", lang, keys.digest(r.query.filters())), keys.TTL_FACETS, render_facets))
-    more = fragment and r.query.cursor is not None
 
     async def render_results() -> str:
         listing = await svc.listing(r, facets["total"], k.settings.page_size)
@@ -83,7 +84,7 @@ async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, 
         key("more" if more else "results", lang, keys.digest(r.query.cache_identity())),
         keys.TTL_LISTING, render_results)
     return {"facets_html": Markup(facets["facets"]), "count_html": Markup(facets["count"]),
-            "results_html": Markup(results), "total": facets["total"], "more": more}
+            "results_html": Markup(results), "total": facets["total"]}
 
 
 @get("/cars", name="inventory:list")
@@ -97,21 +98,39 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     vocab = await svc.vocabulary(gen)
     r = await svc.resolve(query, notes, vocab)
     fragment = wants_fragment(request)
-    pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, fragment)
     note_texts = _note_texts(lang, r.notes)
     canonical = r.query.url("/cars")
-    if r.query.q and r.query.page == 1 and r.query.cursor is None:
-        await svc.record_search(r.query.q, r.query.filters(), pieces["total"], lang)
+    more = fragment and r.query.cursor is not None
     if fragment:
-        if pieces["more"]:
-            return html(pieces["results_html"])
-        notes_html = k.templates.page("inventory/_notes.html", k.templates.context(lang, notes=note_texts))
-        body = pieces["results_html"] + pieces["count_html"] + pieces["facets_html"] + Markup(notes_html)
-        return html(body, headers={"HX-Push-Url": canonical})
+        # The whole HTMX answer is cached too, compressed: a warm filter change costs two Redis reads.
+        async def render_fragment() -> bytes:
+            pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, more)
+            body = pieces["results_html"]
+            if not more:
+                notes_html = k.templates.page("inventory/_notes.html", k.templates.context(lang, notes=note_texts))
+                body += pieces["count_html"] + pieces["facets_html"] + Markup(notes_html)
+            return _TOTAL.pack(pieces["total"]) + gzip_body(body)
+
+        key = (keys.fragment(keys.INVENTORY, gen, "htmx", lang, keys.digest([r.query.cache_identity(), note_texts]))
+               if gen is not None else None)
+        cached = await k.cache.get_or_compute(key, keys.TTL_LISTING, render_fragment)
+        (total,) = _TOTAL.unpack_from(cached)
+        await _record_search(svc, r, total, lang)
+        return gzipped_html(request, cached[_TOTAL.size:], headers=None if more else {"HX-Push-Url": canonical})
+    pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, more=False)
+    await _record_search(svc, r, pieces["total"], lang)
     site = await site_settings.load(db_session, k.cache)
     ctx = page_context(request, lang, site, query=r.query, notes=note_texts, sorts=SORTS, multi=MULTI,
                        canonical=absolute_url(request, canonical), **pieces)
     return html(k.templates.page(LIST_TEMPLATE, ctx))
+
+
+_TOTAL = struct.Struct(">Q")  # the result count, stored ahead of a cached fragment for the search log
+
+
+async def _record_search(svc: InventoryService, r: Resolved, total: int, lang: str) -> None:
+    if r.query.q and r.query.page == 1 and r.query.cursor is None:
+        await svc.record_search(r.query.q, r.query.filters(), total, lang)
 
 
 @get("/", name="home")

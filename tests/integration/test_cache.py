@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import select
 
 from kroi.cache import keys
 from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
-from support import SeedCar, all_pages, get_ok, json_ld, service
+from kroi.db.models import SearchQuery
+from support import HX, SeedCar, all_pages, get_ok, json_ld, result_count, result_ids, service
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -59,6 +62,48 @@ async def test_second_identical_request_is_served_from_cache(client, by_key: dic
     assert stats(client)["hits"] > before["hits"] and stats(client)["misses"] == before["misses"]
     health = (await client.get("/health")).json()
     assert health["cache_stats"]["hits"] == stats(client)["hits"] > 0
+
+
+async def test_htmx_answer_is_cached_whole_and_compressed_once(client, redis) -> None:
+    target = "/cars?fuel=diesel&sort=price_asc"
+    first = await get_ok(client, target, headers=HX)
+    before = stats(client)
+    async with client.stream("GET", target, headers=HX | {"Accept-Encoding": "gzip"}) as r:
+        assert r.status_code == 200
+        raw = b"".join([chunk async for chunk in r.aiter_raw()])
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.headers["content-length"] == str(len(raw))
+        assert "Accept-Encoding" in r.headers["vary"] and "HX-Request" in r.headers["vary"]
+        assert r.headers["hx-push-url"] == target
+    after = stats(client)
+    assert after["hits"] == before["hits"] + 1 and after["misses"] == before["misses"], "one read of the whole answer"
+    assert gzip.decompress(raw).decode() == first.text
+    plain = await get_ok(client, target, headers=HX | {"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == first.text
+    assert result_count(plain.text) == 3 and len(result_ids(plain.text)) == 3
+    assert any(b":htmx:" in k for k in await redis.keys("kroi:v1:inventory:*"))
+
+
+async def test_price_change_shows_on_the_next_htmx_answer(client, by_key: dict[str, SeedCar]) -> None:
+    car = by_key["golf"]
+    await get_ok(client, "/cars?brand=volkswagen", headers=HX)
+    r = await get_ok(client, "/cars?brand=volkswagen", headers=HX)  # served whole from the cache
+    assert card_price(r.text, car.id) == "24 500 €"
+    async with service(client) as svc:
+        await svc.change_price(car.id, 2_299_000)
+    r = await get_ok(client, "/cars?brand=volkswagen", headers=HX)
+    assert card_price(r.text, car.id) == "22 990 €"
+
+
+async def test_text_searches_are_logged_when_the_answer_comes_from_the_cache(client, db) -> None:  # noqa: ANN001
+    for _ in range(2):
+        r = await get_ok(client, "/cars?q=toyota", headers=HX)
+    found = result_count(r.text)
+    assert found > 0
+    async with service(client) as svc:
+        assert await svc.flush_searches() == 2
+    rows = (await db.execute(select(SearchQuery.query, SearchQuery.results_count))).all()
+    assert [tuple(row) for row in rows] == [("toyota", found), ("toyota", found)]
 
 
 async def test_price_change_shows_on_the_list_and_the_car_page(client, by_key: dict[str, SeedCar]) -> None:
