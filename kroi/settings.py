@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=5, ge=0, le=200)
 
     cache_enabled: bool = True
-    redis_timeout: float = Field(default=0.05, gt=0, le=5)
+    # A Redis that cannot be reached is given up on after 50 ms. A reply is waited for longer: under load a
+    # worker's event loop (or the whole process, on a busy machine) can stall for more than 50 ms, and a
+    # reply that arrived in time but was read late would count as a timeout (measured in docs/performance.md).
+    redis_connect_timeout: float = Field(default=0.05, gt=0, le=5)
+    redis_timeout: float = Field(default=0.25, gt=0, le=5)
     redis_breaker_seconds: float = Field(default=3.0, ge=0, le=600)
 
     view_flush_seconds: float = Field(default=10.0, gt=0)

@@ -66,7 +66,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(database_url: str, redis_url: str, media_dir: Path, tmp_path: Path) -> Settings:
     return Settings(env="test", database_url=database_url, redis_url=redis_url, var_dir=tmp_path,
                     media_dir=media_dir, redis_breaker_seconds=0.2, view_flush_seconds=3600, page_size=4,
-                    # A busy test machine can stall a Redis reply past the 50 ms default; tests expect Redis up.
+                    # A busy test machine can stall a Redis reply past the 250 ms default; tests expect Redis up.
                     redis_timeout=0.5,
                     # Tests that send mail run the outbox worker themselves (kroi.mail.worker.process_due).
                     run_worker=False,

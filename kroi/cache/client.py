@@ -39,11 +39,11 @@ class CacheStats:
         }
 
 
-def make_redis(url: str, timeout: float) -> Redis:
+def make_redis(url: str, timeout: float, connect_timeout: float | None = None) -> Redis:
     return Redis.from_url(
         url,
         socket_timeout=timeout,
-        socket_connect_timeout=timeout,
+        socket_connect_timeout=connect_timeout if connect_timeout is not None else timeout,
         retry=Retry(NoBackoff(), 0),
         health_check_interval=0,
         decode_responses=False,
