@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import gzip
+import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -138,3 +141,32 @@ async def test_language_switch_sets_a_cookie_and_stays_on_site(client) -> None:
         r = await client.get("/lang/fi", params={"next": evil})
         assert r.status_code == 303 and r.headers["location"] == "/"
     assert (await client.get("/lang/sv")).status_code == 404
+
+
+GC_PROBE = """
+import gc, json, sys
+from litestar.testing import TestClient
+from kroi.app import create_app
+from kroi.settings import Settings
+
+settings = Settings(env=sys.argv[1], database_url=sys.argv[2], redis_url=sys.argv[3], var_dir=sys.argv[4],
+                    run_worker=False)
+before = gc.get_freeze_count()
+with TestClient(create_app(settings)) as client:
+    status = client.get("/health").status_code
+    print(json.dumps({"status": status, "frozen": gc.get_freeze_count() - before, "threshold": gc.get_threshold()}))
+"""
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_a_serving_process_freezes_its_start_up_heap(env: str, database_url: str, redis_url: str, tmp_path) -> None:
+    """A server worker keeps its start-up objects out of the collector's scans (the warm path's tail latency);
+    a test process, which starts many apps, does not."""
+    out = subprocess.run([sys.executable, "-c", GC_PROBE, env, database_url, redis_url, str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, check=True)
+    probe = json.loads(out.stdout.strip().splitlines()[-1])
+    assert probe["status"] == 200
+    if env == "development":
+        assert probe["frozen"] > 10_000 and probe["threshold"][0] == 20_000
+    else:
+        assert probe["frozen"] == 0 and probe["threshold"][0] != 20_000
