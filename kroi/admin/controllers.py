@@ -16,7 +16,7 @@ from kroi.leads.controllers import client_ip
 from kroi.security import auth
 from kroi.security.passwords import hash_password, password_problem, verify_password
 from kroi.web import i18n
-from kroi.web.context import csrf_token, kroi, language
+from kroi.web.context import csrf_token, kroi, language, language_switch
 from kroi.web.meta import safe_next
 from kroi.web.render import html
 
@@ -28,7 +28,7 @@ def admin_context(request: Request, **values) -> dict:  # noqa: ANN003
     return kroi(request).templates.context(
         lang, user=user, csrf_token=csrf_token(request), current_path=request.url.path,
         can_edit=bool(user and auth.has_role(user, "sales")), is_admin=bool(user and auth.has_role(user, "admin")),
-        **values)
+        **language_switch(request, lang), **values)
 
 
 def render(request: Request, template: str, status_code: int = 200, **values) -> Response:  # noqa: ANN003

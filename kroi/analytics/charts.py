@@ -1,6 +1,7 @@
 """Small server-drawn SVG charts (no JavaScript, no third-party code): bars, stacked bars, horizontal bars."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -28,6 +29,9 @@ def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], titl
     plot_h = height - bottom - top
     slot = (width - left - 10) / n
     bar = max(2.0, slot * 0.7)
+    # Every label gets room of its own: 13 px text is about 7.5 px a character, plus a gap.
+    label_px = max((len(label) for label in labels), default=0) * 7.5 + 8
+    every = max(every, math.ceil(label_px / slot))
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height + 24 * ((len(series) + 2) // 3)}" role="img" '
              f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
     for frac in (0, 0.5, 1):

@@ -50,16 +50,20 @@ def absolute_url(request: Request, path: str) -> str:
     return base.rstrip("/") + path
 
 
-def page_context(request: Request, lang: str, site: SiteSettings, **values: Any) -> dict[str, Any]:
-    """Context for a whole page: the layout needs the dealer's details and the language switch."""
+def language_switch(request: Request, lang: str) -> dict[str, str]:
+    """The other language and the link that switches to it and comes back to this page."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     other = "en" if lang == "fi" else "fi"
+    return {"switch_language_url": f"/lang/{other}?{urlencode({'next': here})}", "other_language": other}
+
+
+def page_context(request: Request, lang: str, site: SiteSettings, **values: Any) -> dict[str, Any]:
+    """Context for a whole page: the layout needs the dealer's details and the language switch."""
     return kroi(request).templates.context(
         lang,
         site=site,
         current_path=request.url.path,
-        switch_language_url=f"/lang/{other}?{urlencode({'next': here})}",
-        other_language=other,
+        **language_switch(request, lang),
         url_for=request.app.route_reverse,
         csrf_token=csrf_token(request),
         **values,

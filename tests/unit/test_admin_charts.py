@@ -57,3 +57,14 @@ def test_hbars_escape_and_shorten_long_labels() -> None:
     assert "12 %" in texts and "a" * 19 + "…" in texts
     widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect")]
     assert widths[1] == max(widths) and widths[2] == 1.0  # the peak fills the row; zero still shows a sliver
+
+
+@pytest.mark.parametrize("days", [7, 30, 90, 365])
+def test_stacked_bars_day_labels_never_overlap(days: int) -> None:
+    # The dashboard asks for every (days // 10)th label; at 30 days "15.11." labels 37 px apart overlapped.
+    labels = [f"{d % 28 + 1}.{d % 12 + 1}." for d in range(days)]
+    root = parse(stacked_bars(labels, {"Katselut": [1] * days}, "Katselut", every=max(1, days // 10)))
+    xs = [float(t.get("x")) for t in root.iter(f"{SVG}text") if t.text in labels]
+    assert len(xs) >= 3
+    widest = max(len(label) for label in labels) * 7.5
+    assert all(b - a >= widest for a, b in zip(xs, xs[1:]))
