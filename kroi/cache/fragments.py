@@ -46,7 +46,7 @@ class FragmentCache:
                 seed = int(time.time() * 1000)
                 async with r.pipeline(transaction=False) as p:
                     for n in missing:
-                        p.set(n, seed, nx=True)
+                        p.set(n, seed, nx=True, ex=keys.TTL_GENERATION)
                     await p.execute()
                 values = await r.mget(names)
             return {s: int(v) for s, v in zip(scopes, values)}
@@ -67,8 +67,11 @@ class FragmentCache:
 
     async def _incr(self, scopes) -> bool:  # noqa: ANN001
         async def op(r):  # noqa: ANN001, ANN202
+            seed = int(time.time() * 1000)
             async with r.pipeline(transaction=False) as p:
                 for s in scopes:
+                    # INCR alone would start a lost generation at 1, which an older life of it may have used.
+                    p.set(keys.generation(s), seed, nx=True, ex=keys.TTL_GENERATION)
                     p.incr(keys.generation(s))
                 await p.execute()
             return True

@@ -20,6 +20,9 @@ TTL_FEATURED = 900
 TTL_RELATED = 3600
 TTL_DETAIL = 86400
 TTL_SETTINGS = 86400 * 7
+# A generation key outlives every fragment of its scope, then goes: one for every car id ever asked for
+# must not pile up in Redis. A lost generation restarts from the clock, so it never meets older fragments.
+TTL_GENERATION = 86400 * 8
 
 
 def generation(scope: str) -> str:

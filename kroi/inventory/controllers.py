@@ -170,12 +170,14 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
             car = await svc.car(car_id)
         except CarGone:
             return json.dumps({"state": "gone"})
-        return json.dumps({"state": "ok", "slug": car.slug} if car else {"state": "missing"})
+        if car is None:
+            # Not cached: a car created later under this id (a seed or import that bypasses the services
+            # and their invalidation) must not answer 404 for a day.
+            raise NotFoundException(detail="car")
+        return json.dumps({"state": "ok", "slug": car.slug})
 
     head_key = keys.fragment(keys.car_scope(car_id), gens[keys.car_scope(car_id)], "head") if gens else None
     head = json.loads(await k.cache.get_or_render(head_key, keys.TTL_DETAIL, load_head))
-    if head["state"] == "missing":
-        raise NotFoundException(detail="car")
     if head["state"] == "gone":
         raise GoneException()
     if match.group(2) != head["slug"]:

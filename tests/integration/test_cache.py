@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from kroi.cache import keys
 from kroi.cache.client import SafeRedis, make_redis
@@ -172,6 +172,34 @@ async def test_a_write_bumps_the_generation(client, redis, by_key: dict[str, See
         await svc.change_price(by_key["golf"].id, 100_000)
     assert int(await redis.get(keys.generation(keys.INVENTORY))) == gen + 1
     assert int(await redis.get(car_gen_key)) == car_gen + 1
+
+
+async def test_a_car_published_behind_the_services_back_answers_at_once(client, db) -> None:  # noqa: ANN001
+    # A 404 is not remembered: a seed or import that writes without bumping the car's scope would
+    # otherwise leave a listed car answering "not found" for a day.
+    from support import add_car
+
+    car_id = await add_car(client, status="draft", variant="Piilossa")
+    assert (await client.get(f"/cars/{car_id}")).status_code == 404
+    await db.execute(text("UPDATE cars SET status = 'available', published_at = now() WHERE id = :id"), {"id": car_id})
+    await db.commit()
+    r = await client.get(f"/cars/{car_id}", follow_redirects=True)
+    assert r.status_code == 200 and "Piilossa" in r.text
+
+
+async def test_generation_keys_expire_and_restart_above_the_old_one(client, redis) -> None:  # noqa: ANN001
+    assert (await client.get("/cars/987654321-nobody")).status_code == 404
+    unknown = keys.generation(keys.car_scope(987654321))
+    assert 0 < await redis.ttl(unknown) <= keys.TTL_GENERATION, "an unknown id must not leave a key forever"
+    await get_ok(client, "/cars")
+    inventory = keys.generation(keys.INVENTORY)
+    assert 0 < await redis.ttl(inventory) <= keys.TTL_GENERATION
+    old = int(await redis.get(inventory))
+    await redis.delete(inventory)  # as if it had expired
+    async with service(client) as svc:
+        await svc.change_price((await all_pages(client))[0], 123_400)
+    assert int(await redis.get(inventory)) > old, "a bump of a lost generation starts from the clock, not from 1"
+    assert 0 < await redis.ttl(inventory) <= keys.TTL_GENERATION
 
 
 # --- stampede guard ---------------------------------------------------------------------------------------
