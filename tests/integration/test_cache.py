@@ -206,7 +206,8 @@ async def test_generation_keys_expire_and_restart_above_the_old_one(client, redi
 
 @pytest.fixture
 async def fragment_cache(redis_url: str, reset):  # noqa: ANN001, ANN201
-    safe = SafeRedis(make_redis(redis_url, 0.5), breaker_seconds=0.2)
+    # Generous timeouts: a busy CI machine once took over 0.5 s to open a loopback connection here.
+    safe = SafeRedis(make_redis(redis_url, 2.0), breaker_seconds=0.2)
     yield FragmentCache(safe)
     await safe.close()
 
