@@ -97,6 +97,35 @@ def test_filters_update_without_reload_back_restores_and_a_car_opens(page: Page)
     page.wait_for_function(f"() => ({SHOWN_PHOTO})() === 'photo-1'")
 
 
+def test_a_new_make_clears_the_model_any_price_filters_and_back_returns_to_the_search(page: Page) -> None:
+    volvo = [c for c in LISTED if c["brand"] == "Volvo"]
+    page.goto("/cars")
+    page.select_option("select[name=brand]", "toyota")
+    expect(page.locator("select[name=model]")).to_be_enabled()
+    page.select_option("select[name=model]", "corolla")
+    expect(page).to_have_url(re.compile(r"/cars\?brand=toyota&model=corolla$"))
+    # Another make: the Corolla goes with Toyota, quietly (no note telling the shopper off).
+    page.select_option("select[name=brand]", "volvo")
+    expect(page).to_have_url(re.compile(r"/cars\?brand=volvo$"))
+    expect(_count(page)).to_have_text(count_text(len(volvo)))
+    expect(page.locator("select[name=model]")).to_have_value("")
+    expect(page.locator(".note")).to_have_count(0)
+
+    # A price that is not a round hundred still filters (the field used to refuse it silently).
+    page.goto("/cars")
+    limit = CHOSEN["price_eur"] + 50
+    page.fill("input[name=price_max]", str(limit))
+    expect(page).to_have_url(re.compile(rf"/cars\?price_max={limit}$"))
+    expect(_count(page)).to_have_text(count_text(sum(c["price_eur"] <= limit for c in LISTED)))
+
+    # From a car found this way, "back to results" returns to this search.
+    page.locator("#result-list article", has_text=title(CHOSEN)).get_by_role("link").click()
+    expect(page.locator("h1")).to_contain_text(title(CHOSEN))
+    page.get_by_role("link", name="Takaisin hakutuloksiin").click()
+    expect(page).to_have_url(re.compile(rf"/cars\?price_max={limit}$"))
+    expect(page.locator("input[name=price_max]")).to_have_value(str(limit))
+
+
 def test_without_javascript_the_form_pages_and_car_are_plain_html(
         new_context: Callable[..., BrowserContext]) -> None:
     page = new_context(java_script_enabled=False).new_page()

@@ -5,6 +5,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
@@ -13,7 +15,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar import Router
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.datastructures import CacheControlHeader, MutableScopeHeaders, State
+from litestar.datastructures import CacheControlHeader, Cookie, MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
@@ -36,7 +38,7 @@ from kroi.inventory.services import InventoryService
 from kroi.settings import Settings
 from kroi.system import admin as system_admin
 from kroi.storage import make_storage
-from kroi.web import meta
+from kroi.web import i18n, meta
 from kroi.web.context import Kroi
 from kroi.web.errors import EXCEPTION_HANDLERS
 from kroi.web.templating import STATIC, Templates
@@ -61,6 +63,26 @@ def _security_headers(https: bool):  # noqa: ANN202
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if https:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+    return before_send
+
+
+def _remember_language(https: bool):  # noqa: ANN202
+    """A page opened with ?lang=en (a shared link) keeps its language for the HTMX requests and pages after it."""
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("type") != "http":
+            return
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        if asked not in i18n.LANGUAGES:
+            return
+        cookies = SimpleCookie()
+        with contextlib.suppress(CookieError):
+            cookies.load(MutableScopeHeaders(scope).get("cookie") or "")
+        if i18n.COOKIE in cookies and cookies[i18n.COOKIE].value == asked:
+            return
+        cookie = Cookie(key=i18n.COOKIE, value=asked, max_age=365 * 86400, httponly=True, samesite="lax",
+                        secure=https)
+        MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
 
     return before_send
 
@@ -158,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
-        before_send=[_security_headers(https)],
+        before_send=[_security_headers(https), _remember_language(https)],
         debug=False,
     )
 

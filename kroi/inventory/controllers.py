@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from math import ceil
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -99,7 +101,6 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     r = await svc.resolve(query, notes, vocab)
     fragment = wants_fragment(request)
     note_texts = _note_texts(lang, r.notes)
-    canonical = r.query.url("/cars")
     more = fragment and r.query.cursor is not None
     if fragment:
         # The whole HTMX answer is cached too, compressed: a warm filter change costs two Redis reads.
@@ -107,7 +108,8 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
             pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, more)
             body = pieces["results_html"]
             if not more:
-                notes_html = k.templates.page("inventory/_notes.html", k.templates.context(lang, notes=note_texts))
+                texts = note_texts + _page_note(lang, r, pieces["total"], k.settings.page_size)
+                notes_html = k.templates.page("inventory/_notes.html", k.templates.context(lang, notes=texts))
                 body += pieces["count_html"] + pieces["facets_html"] + Markup(notes_html)
             return _TOTAL.pack(pieces["total"]) + gzip_body(body)
 
@@ -115,22 +117,39 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
                if gen is not None else None)
         cached = await k.cache.get_or_compute(key, keys.TTL_LISTING, render_fragment)
         (total,) = _TOTAL.unpack_from(cached)
-        await _record_search(svc, r, total, lang)
+        await _record_search(request, svc, r, total, lang)
+        canonical = _last_page(r, total, k.settings.page_size).url("/cars")
         return gzipped_html(request, cached[_TOTAL.size:], headers=None if more else {"HX-Push-Url": canonical})
     pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, more=False)
-    await _record_search(svc, r, pieces["total"], lang)
+    await _record_search(request, svc, r, pieces["total"], lang)
     site = await site_settings.load(db_session, k.cache)
+    canonical = _last_page(r, pieces["total"], k.settings.page_size).url("/cars")
+    note_texts += _page_note(lang, r, pieces["total"], k.settings.page_size)
     ctx = page_context(request, lang, site, query=r.query, notes=note_texts, sorts=SORTS, multi=MULTI,
                        canonical=absolute_url(request, canonical), **pieces)
     return html(k.templates.page(LIST_TEMPLATE, ctx))
 
 
+def _last_page(r: Resolved, total: int, page_size: int) -> CarQuery:
+    """The query as shown: a page number past the end shows (and links to) the last page."""
+    pages = max(1, ceil(total / page_size))
+    return replace(r.query, page=pages) if r.query.cursor is None and r.query.page > pages else r.query
+
+
+def _page_note(lang: str, r: Resolved, total: int, page_size: int) -> list[str]:
+    shown = _last_page(r, total, page_size)
+    if shown.page == r.query.page:
+        return []
+    return _note_texts(lang, [Note("note.page_past_end", "page", str(r.query.page), shown.page)])
+
+
 _TOTAL = struct.Struct(">Q")  # the result count, stored ahead of a cached fragment for the search log
 
 
-async def _record_search(svc: InventoryService, r: Resolved, total: int, lang: str) -> None:
+async def _record_search(request: Request, svc: InventoryService, r: Resolved, total: int, lang: str) -> None:
     if r.query.q and r.query.page == 1 and r.query.cursor is None:
-        await svc.record_search(r.query.q, r.query.filters(), total, lang)
+        who = keys.digest([request.client.host if request.client else "", request.headers.get("user-agent", "")])
+        await svc.record_search(r.query.q, r.query.filters(), total, lang, who)
 
 
 @get("/", name="home")
@@ -144,13 +163,18 @@ async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> R
     async def render_featured() -> str:
         cards = await svc.repo.featured()
         counts = await svc.repo.counts_by_body_type()
-        return k.templates.page("home/_featured.html", k.templates.context(lang, featured=cards, body_counts=counts))
+        return json.dumps({
+            "html": k.templates.page("home/_featured.html",
+                                     k.templates.context(lang, featured=cards, body_counts=counts)),
+            "brand_ids": await svc.repo.listed_brand_ids(),
+        })
 
     key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "home", lang) if gens else None
-    featured_html = Markup(await k.cache.get_or_render(key, keys.TTL_FEATURED, render_featured))
+    featured = json.loads(await k.cache.get_or_render(key, keys.TTL_FEATURED, render_featured))
     vocab = await svc.vocabulary(gens[keys.INVENTORY] if gens else None)
-    ctx = page_context(request, lang, site, featured_html=featured_html, brands=vocab.brands,
-                       canonical=absolute_url(request, "/"))
+    for_sale = set(featured["brand_ids"])
+    ctx = page_context(request, lang, site, featured_html=Markup(featured["html"]),
+                       brands=[b for b in vocab.brands if b.id in for_sale], canonical=absolute_url(request, "/"))
     return html(k.templates.page("home.html", ctx))
 
 
@@ -181,8 +205,9 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     if head["state"] == "gone":
         raise GoneException()
     if match.group(2) != head["slug"]:
-        return Redirect(request.app.route_reverse("inventory:detail", ref=f"{car_id}-{head['slug']}"),
-                        status_code=301)
+        target = request.app.route_reverse("inventory:detail", ref=f"{car_id}-{head['slug']}")
+        # The query string (utm_* tags, lang) survives the move to the canonical address.
+        return Redirect(target + (f"?{request.url.query}" if request.url.query else ""), status_code=301)
 
     site = await site_settings.load(db_session, k.cache)
     canonical = absolute_url(request, request.url.path)
@@ -218,10 +243,19 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
         inquiry = lead_forms.form_context(request, lang, site, "inquiry", _CarRef(car_id, body["title"], body["price"]))
         inquiry_html = Markup(lead_forms.render_form(request, inquiry))
     ctx = page_context(request, lang, site, body_html=Markup(body["body"]), related_html=Markup(related_html),
+                       back_url=_back_to_results(request),
                        inquiry_html=inquiry_html,
                        title=body["title"], description=body["description"], canonical=canonical,
                        og_image=media_link(request, f"{body['image']}-full.webp") if body["image"] else None)
     return html(k.templates.page(DETAIL_TEMPLATE, ctx))
+
+
+def _back_to_results(request: Request) -> str:
+    """The shopper's own search when they came from one on this site, else the whole inventory."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path == "/cars" and len(referer.query) <= 2000:
+        return "/cars" + (f"?{referer.query}" if referer.query else "")
+    return "/cars"
 
 
 @dataclass(frozen=True)

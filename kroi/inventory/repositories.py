@@ -326,6 +326,10 @@ class InventoryRepository:
         )
         return await self._with_main_images((await self.session.execute(stmt)).all())
 
+    async def listed_brand_ids(self) -> list[int]:
+        """Brands that have a car for sale now (the home page's quick search offers only these)."""
+        return list((await self.session.scalars(select(Car.brand_id).where(LISTED).distinct())).all())
+
     async def counts_by_body_type(self) -> dict[str, int]:
         rows = await self.session.execute(select(Car.body_type, func.count()).where(LISTED).group_by(Car.body_type))
         return {body: n for body, n in rows.all()}

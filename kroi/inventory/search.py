@@ -225,7 +225,13 @@ def parse_query(args: Mapping[str, Sequence[str]]) -> tuple[CarQuery, list[Note]
             cursor = None
             notes.append(Note("note.bad_cursor"))
 
+    if len(notes) > MAX_NOTES:
+        # A link with thousands of junk values gets a few notes and a count, not a page of them.
+        notes = notes[:MAX_NOTES - 1] + [Note("note.more_ignored", n=len(notes) - (MAX_NOTES - 1))]
     return CarQuery(**values, sort=sort, page=page, cursor=cursor), notes
+
+
+MAX_NOTES = 8
 
 
 def _split_values(raw: Iterable[str]) -> list[str]:
@@ -239,3 +245,28 @@ def _split_values(raw: Iterable[str]) -> list[str]:
 def search_tokens(q: str) -> list[str]:
     """Word tokens of a search, for the prefix query (letters and digits only, at most 8)."""
     return [t.lower() for t in re.findall(r"\w+", q)][:8]
+
+
+TYPING_PAUSE_S = 30
+
+
+def collapse_typing(records: Sequence[dict]) -> list[dict]:
+    """Drop the searches a shopper typed on through: "to", "toyo", "toyota" within seconds is one search.
+
+    The listing answers as the shopper types (after a short pause), so each pause is recorded; a record
+    is kept only when the same searcher's next one, if any, is not a continuation or correction of it.
+    """
+    last_by_who: dict[str, int] = {}
+    keep = [True] * len(records)
+    for i, rec in enumerate(records):
+        who = rec.get("who")
+        if who is None:
+            continue
+        j = last_by_who.get(who)
+        if j is not None:
+            prev = records[j]
+            a, b = prev["q"].casefold(), rec["q"].casefold()
+            if rec.get("at", 0) - prev.get("at", 0) <= TYPING_PAUSE_S and (b.startswith(a) or a.startswith(b)):
+                keep[j] = False
+        last_by_who[who] = i
+    return [r for r, k in zip(records, keep) if k]

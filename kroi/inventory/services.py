@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -17,7 +18,7 @@ from kroi.cache import invalidate, keys
 from kroi.cache.fragments import FragmentCache
 from kroi.db.models import Brand, Car, CarModel, CarPriceHistory, Feature
 from kroi.inventory.repositories import CarCard, Facets, InventoryRepository
-from kroi.inventory.search import CarQuery, Cursor, Note
+from kroi.inventory.search import CarQuery, Cursor, Note, collapse_typing
 
 log = logging.getLogger("kroi.inventory")
 
@@ -166,12 +167,16 @@ class InventoryService:
         await self.cache.safe.run(lambda r: r.delete(flushing), None)
         return sum(counts.values())
 
-    async def record_search(self, q: str, filters: dict, results: int, language: str) -> None:
-        """Remember a shopper's text search (for the analytics), buffered in Redis like the views."""
+    async def record_search(self, q: str, filters: dict, results: int, language: str, who: str = "") -> None:
+        """Remember a shopper's text search (for the analytics), buffered in Redis like the views.
+
+        `who` (a digest of the client, never stored in the database) lets the flush collapse the searches
+        a shopper typed on through (search.collapse_typing).
+        """
         if len(q) < 2:
             return
         record = {"q": q[:200], "filters": {k: v for k, v in filters.items() if v not in (None, ()) and k != "q"},
-                  "results": results, "lang": language}
+                  "results": results, "lang": language, "who": who, "at": time.time()}
         ok = await self.cache.safe.run(lambda r: r.rpush(keys.pending_searches(), json.dumps(record)), None)
         if ok is None:
             await self.repo.add_searches([record])
@@ -189,7 +194,7 @@ class InventoryService:
         raw = await self.cache.safe.run(take, None)
         if not raw:
             return 0
-        await self.repo.add_searches([json.loads(item) for item in raw])
+        await self.repo.add_searches(collapse_typing([json.loads(item) for item in raw]))
         await self.session.commit()
         await self.cache.safe.run(lambda r: r.delete(flushing), None)
         return len(raw)

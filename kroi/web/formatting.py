@@ -26,8 +26,10 @@ def km(value: int | None) -> str:
     return "" if value is None else f"{group_thousands(value)} km"
 
 
-def decimal_fi(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
+def decimal(value: float, lang: str = "fi", digits: int = 1) -> str:
+    """5,9 in Finnish, 5.9 in English."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "fi" else text
 
 
 def date_fi(value: date | None) -> str:

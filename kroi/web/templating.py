@@ -42,7 +42,7 @@ def make_environment(media_base: str = "/media") -> Environment:
         auto_reload=False,
     )
     env.filters.update(
-        money=formatting.money, km=formatting.km, date_fi=formatting.date_fi, decimal_fi=formatting.decimal_fi,
+        money=formatting.money, km=formatting.km, date_fi=formatting.date_fi, decimal=formatting.decimal,
         thousands=formatting.group_thousands, dt=formatting.local_datetime,
     )
     def media_url(path: str | None, variant: str) -> str:

@@ -22,6 +22,14 @@
     }
   });
 
+  // A new make empties the model before htmx sends the form (capture runs first): a Corolla chosen under
+  // Toyota is not a BMW model, and the shopper did nothing wrong to deserve a note saying so.
+  document.addEventListener("change", function (e) {
+    if (e.target.id !== "brand" || !e.target.form || e.target.form.id !== "filters") return;
+    var model = e.target.form.elements.model;
+    if (model) model.value = "";
+  }, true);
+
   // Back/forward: htmx restores a snapshot of the HTML, which keeps neither typed values nor choices made
   // after the page was rendered. The URL holds the search, so set the filter fields from it.
   document.addEventListener("htmx:historyRestore", function () {

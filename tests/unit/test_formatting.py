@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from kroi.web.formatting import date_fi, decimal_fi, group_thousands, km, money, monthly_payment_cents
+from kroi.web.formatting import date_fi, decimal, group_thousands, km, money, monthly_payment_cents
 
 pytestmark = pytest.mark.unit
 
@@ -61,9 +61,9 @@ def test_formats_use_a_plain_space_not_a_comma_or_nbsp() -> None:
     assert not any(ch in text for ch in NBSP_LIKE)
 
 
-def test_decimal_fi_and_date_fi() -> None:
-    assert decimal_fi(5.9) == "5,9"
-    assert decimal_fi(5.0, 2) == "5,00"
+def test_decimal_and_date_fi() -> None:
+    assert decimal(5.9) == "5,9" and decimal(5.9, "en") == "5.9"
+    assert decimal(5.0, "fi", 2) == "5,00"
     assert date_fi(date(2020, 5, 4)) == "4.5.2020"
     assert date_fi(None) == ""
 

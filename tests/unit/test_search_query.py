@@ -354,3 +354,26 @@ def test_filters_and_cache_identity() -> None:
     assert with_cursor.cache_identity()["cursor"] == Cursor("price_asc", 1, 1).encode()
     assert CarQuery(q="x").is_filtered and CarQuery(fuel=("gas",)).is_filtered
     assert not CarQuery(sort="price_asc", page=4).is_filtered
+
+
+def test_typing_on_collapses_to_the_last_search_per_searcher() -> None:
+    from kroi.inventory.search import collapse_typing
+
+    def rec(q: str, who: str, at: float) -> dict:
+        return {"q": q, "who": who, "at": at}
+
+    records = [rec("to", "a", 0), rec("vo", "b", 1), rec("toyo", "a", 2), rec("Toyota", "a", 3),
+               rec("volvo", "b", 4), rec("toyot", "a", 5),  # a backspace is a correction, not a new search
+               rec("bmw", "a", 6), rec("bmw", "a", 100)]  # the same words much later: searched again
+    assert [(r["q"], r["who"]) for r in collapse_typing(records)] == [
+        ("volvo", "b"), ("toyot", "a"), ("bmw", "a"), ("bmw", "a")]
+    # Records without a searcher (written while Redis was away) are all kept.
+    assert collapse_typing([{"q": "a"}, {"q": "ab"}]) == [{"q": "a"}, {"q": "ab"}]
+
+
+def test_notes_are_capped_with_a_count_of_the_rest() -> None:
+    from kroi.inventory.search import MAX_NOTES
+
+    query, notes = parse_query({"fuel": [f"x{i}" for i in range(50)], "price_min": ["abc"]})
+    assert len(notes) == MAX_NOTES and notes[-1].key == "note.more_ignored" and notes[-1].n == 51 - (MAX_NOTES - 1)
+    assert query.fuel == ()
