@@ -43,7 +43,11 @@ e2e-deps:
 	fi
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
+# wrk from Debian when missing (and we are root): the load generator of bench/run.py.
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "wrk is missing and cannot be installed here"; exit 1; }
 	$(BIN)/python bench/run.py
 
 clean:
