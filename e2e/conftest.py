@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from kroi import testing
-from kroi.app import create_app
+from kroi.app import create_server_app
 from kroi.db.models import User
 from kroi.db.session import make_engine, make_sessionmaker
 from kroi.security.passwords import hash_password
@@ -137,7 +137,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, mailbox: smtp.Mailbox
 @contextmanager
 def _serve(settings: Settings, name: str) -> Iterator[str]:
     """Run Kroi with these settings in a uvicorn thread on a free port; yields its origin once /health answers."""
-    with testing.serve_in_thread(create_app(settings), name) as origin:
+    with testing.serve_in_thread(create_server_app(settings), name) as origin:
         yield origin
 
 

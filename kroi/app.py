@@ -39,6 +39,7 @@ from kroi.settings import Settings
 from kroi.system import admin as system_admin
 from kroi.storage import make_storage
 from kroi.web import i18n, meta
+from kroi.web.head import HeadAsGet
 from kroi.web.context import Kroi
 from kroi.web.errors import EXCEPTION_HANDLERS
 from kroi.web.templating import STATIC, Templates
@@ -185,6 +186,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
 
-def create_app_from_env() -> Litestar:
+def create_server_app(settings: Settings | None = None) -> HeadAsGet:
+    """The app as a server runs it: create_app, with HEAD answered like GET."""
+    return HeadAsGet(create_app(settings))
+
+
+def create_app_from_env() -> HeadAsGet:
     """Factory for `uvicorn --factory kroi.app:create_app_from_env` (production, external servers)."""
-    return create_app(Settings())
+    return create_server_app(Settings())

@@ -263,7 +263,7 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
         _migrate(settings)
         if not no_seed:
             asyncio.run(_seed(settings, 0))
-        from kroi.app import create_app
+        from kroi.app import create_server_app
 
         click.secho(f"Kroi is serving on http://{host}:{port}", fg="green", err=True)
         if workers > 1:
@@ -271,7 +271,7 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
             uvicorn.run("kroi.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                         proxy_headers=True, log_level="info")
         else:
-            uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+            uvicorn.run(create_server_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kroi import embedded, testing
 from kroi.app import create_app
+from kroi.web.head import HeadAsGet
 from kroi.cache.client import CacheStats
 from kroi.db.base import Base
 from kroi.db.session import make_engine, make_sessionmaker
@@ -174,7 +175,7 @@ async def reset(settings: Settings, _session_engines: dict) -> AsyncIterator[Non
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.lifespan():
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=HeadAsGet(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
@@ -226,7 +227,7 @@ async def client(settings: Settings, reset: None, _shared_apps) -> AsyncIterator
     """
     app = await _shared_apps(settings)
     _fresh_state(app)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=HeadAsGet(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         c.app = app  # type: ignore[attr-defined]
         yield c

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi import testing
-from kroi.app import create_app
+from kroi.app import create_server_app
 from kroi.leads.schemas import LEAD_TYPE
 from kroi.settings import Settings
 from leadforms import (HX, SEEDED_LEADS, confirmation_reference, fast, is_confirmation, lead_form, lead_rows,
@@ -35,7 +35,7 @@ KINDS = ("contact", "test-drive", "trade-in", "financing", "inquiry")
 def live_server(settings: Settings, reset: None) -> Iterator[str]:
     """The app under uvicorn in a thread, on a free port, with limits that a load from one address passes."""
     s = fast(settings, rate_limit_ip=1_000_000, rate_limit_email=1_000_000, db_pool_size=10, db_max_overflow=10)
-    with testing.serve_in_thread(create_app(s), "kroi-load-server", backlog=2048) as origin:
+    with testing.serve_in_thread(create_server_app(s), "kroi-load-server", backlog=2048) as origin:
         yield origin
 
 

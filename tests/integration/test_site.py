@@ -170,3 +170,15 @@ def test_a_serving_process_freezes_its_start_up_heap(env: str, database_url: str
         assert probe["frozen"] > 10_000 and probe["threshold"][0] == 20_000
     else:
         assert probe["frozen"] == 0 and probe["threshold"][0] != 20_000
+
+
+@pytest.mark.parametrize("path", ["/", "/cars", "/health", "/sitemap.xml", "/robots.txt", "/cars/999999-x"])
+async def test_head_answers_like_get_without_a_body(client, path: str) -> None:
+    # Uptime monitors and link checkers ask with HEAD; Litestar alone answered 405 to every page.
+    get = await client.get(path, headers={"Accept-Encoding": "identity"})
+    head = await client.head(path, headers={"Accept-Encoding": "identity"})
+    assert head.status_code == get.status_code and head.status_code != 405
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if "content-length" in get.headers:
+        assert head.headers["content-length"] == get.headers["content-length"]
