@@ -13,6 +13,7 @@ from kroi.accounts.repositories import UserRepository
 from kroi.db.models import ApiToken, PasswordResetToken, User
 from kroi.db.models.accounts import ROLES
 from kroi.leads.schemas import EMAIL_RE
+from kroi.parsing import clean_text
 from kroi.security.auth import SessionStore, sign_out_everywhere
 from kroi.security.passwords import generate_password, hash_password, password_problem
 
@@ -37,14 +38,14 @@ class UserService:
 
     async def create(self, email: str, full_name: str, role: str, *, actor_id: int, ip: str | None) -> tuple[User, str]:
         """A new user with an unusable random password and a reset link for them to choose their own."""
-        email = email.strip().lower()
+        email = clean_text(email).lower()
         if not EMAIL_RE.match(email) or len(email) > 254:
             raise UserError("form.error.email")
         if role not in ROLES:
             raise UserError("car.error.choice")
         if await self.repo.by_email(email):
             raise UserError("admin.users.error.exists")
-        user = User(email=email, full_name=full_name.strip()[:120], role=role,
+        user = User(email=email, full_name=clean_text(full_name)[:120], role=role,
                     password_hash=hash_password(generate_password()))
         self.repo.add(user)
         await self.session.flush()

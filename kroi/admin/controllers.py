@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.admin.guards import session_store, staff_guard
 from kroi.db.models import Car, Lead, OutboxMessage
 from kroi.leads.controllers import client_ip
+from kroi.parsing import clean_text
 from kroi.security import auth
 from kroi.security.passwords import hash_password, password_problem, verify_password
 from kroi.web import i18n
@@ -57,7 +58,7 @@ def safe_admin_next(target: str | None) -> str:
 async def login(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     lang = language(request)
     form = await request.form()
-    email = str(form.get("email") or "").strip()[:254]
+    email = clean_text(str(form.get("email") or ""))[:254]
     password = str(form.get("password") or "")[:1024]
     target = safe_admin_next(str(form.get("next") or ""))
     store = session_store(request)

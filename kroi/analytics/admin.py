@@ -15,6 +15,7 @@ from kroi.analytics import charts
 from kroi.analytics.repositories import STAGES, AnalyticsRepository
 from kroi.cache import keys
 from kroi.db.models.leads import LEAD_TYPES
+from kroi.parsing import parse_int
 from kroi.web import i18n
 from kroi.web.context import kroi, language
 
@@ -63,8 +64,8 @@ async def dashboard_html(request: Request, session: AsyncSession, days: int) -> 
 
 @get("/", name="admin:analytics", opt={"role": "viewer"})
 async def analytics(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
-    raw = request.query_params.get("days") or "30"
-    days = int(raw) if raw.isdigit() and int(raw) in RANGES else 30
+    days = parse_int(request.query_params.get("days"))
+    days = days if days in RANGES else 30
     k = kroi(request)
     key = keys.fragment("analytics", 0, language(request), str(days), str(date.today()))
 

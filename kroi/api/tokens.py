@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi import audit
 from kroi.db.models import ApiToken, User
+from kroi.parsing import clean_text
 
 
 def hash_token(token: str) -> str:
@@ -23,7 +24,7 @@ class TokenService:
     async def create(self, user_id: int, name: str, *, ip: str | None) -> tuple[ApiToken, str]:
         prefix = secrets.token_hex(4)
         token = f"kroi_{prefix}_{secrets.token_urlsafe(32)}"
-        row = ApiToken(user_id=user_id, name=" ".join(name.split())[:80] or "API", prefix=prefix,
+        row = ApiToken(user_id=user_id, name=clean_text(name)[:80] or "API", prefix=prefix,
                        token_hash=hash_token(token))
         self.session.add(row)
         await self.session.flush()

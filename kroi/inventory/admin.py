@@ -22,8 +22,8 @@ from kroi.inventory import images
 from kroi.inventory.editing import TRANSITIONS, CarEditService, CarImageService, TransitionError
 from kroi.inventory.repositories import STAFF_SORTS, InventoryRepository, StaffCarRepository
 from kroi.inventory.schemas import validate_car
-from kroi.inventory.search import clean_text
 from kroi.leads.controllers import client_ip
+from kroi.parsing import clean_text, parse_int, parse_ints
 from kroi.web import i18n
 from kroi.web.context import kroi, language
 from kroi.web.render import html, wants_fragment
@@ -36,8 +36,8 @@ VIEW, EDIT = {"role": "viewer"}, {"role": "sales"}
 def _list_args(p: Mapping[str, str]) -> dict[str, Any]:
     status = p.get("status") if p.get("status") in STATUSES else None
     sort = p.get("sort") if p.get("sort") in STAFF_SORTS else "updated"
-    page = int(p["page"]) if (p.get("page") or "").isdigit() and 0 < int(p["page"]) < 10000 else 1
-    brand = int(p["brand"]) if (p.get("brand") or "").isdigit() and len(p["brand"]) < 10 else None
+    page = parse_int(p.get("page"), 1, 9999) or 1
+    brand = parse_int(p.get("brand"))
     return {"q": clean_text(p.get("q") or "")[:100] or None, "status": status, "brand_id": brand,
             "trash": p.get("trash") == "1", "sort": sort, "page": page}
 
@@ -64,7 +64,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
 @post("/bulk", name="admin:cars_bulk", opt=EDIT, status_code=200)
 async def bulk(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     form = await request.form()
-    ids = [int(v) for v in form.getall("ids", []) if str(v).isdigit() and len(str(v)) < 18][:500]
+    ids = parse_ints(form.getall("ids", []))
     action = str(form.get("action") or "")
     editor = CarEditService(db_session, kroi(request).cache)
     actor, ip = request.state.user.id, client_ip(request)
@@ -140,7 +140,7 @@ async def edit_car(request: Request, db_session: NamedDependency[AsyncSession], 
 async def _save(request: Request, session: AsyncSession, car_id: int | None) -> Response:
     form = await request.form()
     data = {k: str(form.get(k) or "") for k in form.keys() if k != "_csrf_token"}
-    chosen = {int(v) for v in form.getall("features", []) if str(v).isdigit() and len(str(v)) < 10}
+    chosen = set(parse_ints(form.getall("features", [])))
     car = await _load(session, car_id) if car_id else None
     values, errors = validate_car(data, date.today())
     if values is not None:
@@ -256,9 +256,10 @@ async def order_images(request: Request, db_session: NamedDependency[AsyncSessio
                        car_id: FromPath[int]) -> Response:
     """The order after a drag and drop: image ids in their new order."""
     form = await request.form()
-    order = [int(v) for v in form.getall("order", []) if str(v).isdigit() and len(str(v)) < 18]
-    await _images(request, db_session).reorder(car_id, order, actor_id=request.state.user.id,
-                                               ip=client_ip(request))
+    order = parse_ints(form.getall("order", []))
+    if order:  # nothing valid to follow: leave the order (and the audit log) as it is
+        await _images(request, db_session).reorder(car_id, order, actor_id=request.state.user.id,
+                                                   ip=client_ip(request))
     return await _images_response(request, db_session, car_id)
 
 

@@ -16,7 +16,7 @@ from kroi import audit
 from kroi.cache import invalidate
 from kroi.cache.fragments import FragmentCache
 from kroi.db.models import Brand, Car, CarFeature, CarImage, CarModel, CarPriceHistory, Feature
-from kroi.inventory.search import clean_text
+from kroi.parsing import clean_text
 
 AUDITED = ("brand_id", "model_id", "variant", "title", "model_year", "first_registration", "price_cents",
            "vat_deductible", "mileage_km", "fuel", "transmission", "drive", "body_type", "power_kw",

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from kroi.db.models.inventory import BODY_TYPES, DRIVES, FUELS, REGISTRATION_RE, STATUSES, TRANSMISSIONS, VIN_RE
-from kroi.inventory.search import clean_text
 from kroi.leads.schemas import normalize_registration
+from kroi.parsing import clean_lines, clean_text, parse_int
 
 TEXT_LIMITS = {"brand": 60, "model": 80, "variant": 120, "colour": 60, "description_fi": 20000,
                "description_en": 20000}
@@ -52,7 +52,7 @@ def validate_car(data: Mapping[str, str], today: date) -> tuple[dict[str, Any] |
     for name in ("brand", "model", "variant", "colour"):
         values[name] = clean_text(data.get(name, ""))
     for name in ("description_fi", "description_en"):
-        values[name] = "\n".join(clean_text(line) for line in data.get(name, "").replace("\r\n", "\n").split("\n")).strip()
+        values[name] = clean_lines(data.get(name, ""))
     for name, limit in TEXT_LIMITS.items():
         if len(values[name]) > limit:
             errors[name] = "form.error.too_long"
@@ -67,10 +67,11 @@ def validate_car(data: Mapping[str, str], today: date) -> tuple[dict[str, Any] |
         if not raw:
             values[name] = None
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        number = parse_int(raw, low, high)
+        if number is None:
             errors[name] = "car.error.range"
         else:
-            values[name] = int(raw)
+            values[name] = number
     if values.get("model_year") and values["model_year"] > today.year + 1:
         errors["model_year"] = "car.error.year_future"
     price = data.get("price", "")

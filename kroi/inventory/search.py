@@ -5,7 +5,6 @@ import base64
 import binascii
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from kroi.db.models.inventory import BODY_TYPES, DRIVES, FUELS, TRANSMISSIONS
+from kroi.parsing import clean_text
 
 SORTS = ("newest", "price_asc", "price_desc", "mileage_asc", "year_desc")
 DEFAULT_SORT = "newest"
@@ -138,12 +138,6 @@ class CarQuery:
     def url(self, base: str, **overrides: Any) -> str:
         qs = urlencode(self.params(**overrides))
         return f"{base}?{qs}" if qs else base
-
-
-def clean_text(value: str) -> str:
-    """Drop control and unpaired-surrogate characters (PostgreSQL refuses NUL) and fold white space."""
-    kept = "".join(" " if ch.isspace() else ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cs", "Co"))
-    return " ".join(kept.split())
 
 
 def _number(raw: str) -> int | None:

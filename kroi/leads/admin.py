@@ -22,6 +22,7 @@ from kroi.leads import adf
 from kroi.leads.controllers import client_ip
 from kroi.leads.notifications import adf_lead
 from kroi.leads.pipeline import LOST_REASONS, NEXT, LeadFilters, LeadPipeline, PipelineError
+from kroi.parsing import parse_int
 from kroi.system import services as site_settings
 from kroi.web import i18n
 from kroi.web.context import kroi, language
@@ -41,8 +42,7 @@ async def list_leads(request: Request, db_session: NamedDependency[AsyncSession]
     f = LeadFilters.parse(request.query_params)
     pipeline = LeadPipeline(db_session)
     hours = await _response_hours(request, db_session)
-    page = int(request.query_params["page"]) if (request.query_params.get("page") or "").isdigit() else 1
-    page = max(1, min(page, 10_000))
+    page = parse_int(request.query_params.get("page"), 1, 10_000) or 1
     board = request.query_params.get("view") == "board"
     ctx = {"filters": f, "staff": await pipeline.staff(), "statuses": LEAD_STATUSES, "types": LEAD_TYPES,
            "priorities": PRIORITIES, "board": board, "response_hours": hours, "query": urlencode(f.params())}
@@ -110,8 +110,11 @@ async def change_status(request: Request, db_session: NamedDependency[AsyncSessi
 @post("/{lead_id:int}/assign", name="admin:lead_assign", opt=EDIT, status_code=200)
 async def assign(request: Request, db_session: NamedDependency[AsyncSession], lead_id: FromPath[int]) -> Response:
     form = await request.form()
-    raw = str(form.get("assignee") or "")
-    assignee = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    raw = str(form.get("assignee") or "").strip()
+    assignee = parse_int(raw, 1) if raw else None  # empty: unassign
+    if raw and assignee is None:
+        return await _lead_page(request, db_session, lead_id, i18n.translate(language(request),
+                                                                             "admin.leads.error.assignee"), 422)
     return await _act(request, db_session, lead_id, lambda p, actor, ip: p.assign(
         lead_id, assignee, actor_id=actor, ip=ip))
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi import audit
 from kroi.db.models import Car, Lead, LeadActivity, LeadNote, User
 from kroi.db.models.leads import LEAD_STATUSES, LEAD_TYPES, PRIORITIES
+from kroi.parsing import clean_lines, clean_text, parse_date, parse_int
 
 NEXT = {
     "new": ("contacted", "lost"),
@@ -49,20 +50,11 @@ class LeadFilters:
         def pick(name: str, allowed: tuple[str, ...]) -> str | None:
             return p.get(name) if p.get(name) in allowed else None
 
-        def number(name: str) -> int | None:
-            raw = p.get(name) or ""
-            return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-        def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(p.get(name) or "")
-            except ValueError:
-                return None
-
         return cls(status=pick("status", LEAD_STATUSES), type=pick("type", LEAD_TYPES),
-                   priority=pick("priority", PRIORITIES), assignee=number("assignee"), car_id=number("car"),
-                   date_from=day("from"), date_to=day("to"), overdue=p.get("overdue") == "1",
-                   q=(p.get("q") or "").strip()[:100] or None,
+                   priority=pick("priority", PRIORITIES), assignee=parse_int(p.get("assignee")),
+                   car_id=parse_int(p.get("car")), date_from=parse_date(p.get("from")),
+                   date_to=parse_date(p.get("to")), overdue=p.get("overdue") == "1",
+                   q=clean_text(p.get("q") or "")[:100] or None,
                    sort=pick("sort", ("newest", "oldest", "score")) or "newest")
 
     def params(self) -> dict[str, str]:
@@ -190,7 +182,7 @@ class LeadPipeline:
         return lead
 
     async def add_note(self, lead_id: int, body: str, *, actor_id: int, ip: str | None) -> None:
-        body = body.strip()
+        body = clean_lines(body)
         if not 1 <= len(body) <= 10_000:
             raise PipelineError("admin.leads.error.note")
         lead = await self._locked(lead_id)

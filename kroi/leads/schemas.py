@@ -10,7 +10,7 @@ from typing import Any
 import phonenumbers
 
 from kroi.db.models.inventory import REGISTRATION_RE
-from kroi.inventory.search import clean_text
+from kroi.parsing import clean_lines, clean_text
 
 FORM_TYPES = ("contact", "inquiry", "test-drive", "trade-in", "financing")
 LEAD_TYPE = {"contact": "general", "inquiry": "car_inquiry", "test-drive": "test_drive", "trade-in": "trade_in",
@@ -110,7 +110,7 @@ def validate(form_type: str, data: Mapping[str, str], ctx: FormContext) -> tuple
     errors: dict[str, str] = {}
     fields = FIELDS[form_type]
     required = REQUIRED[form_type]
-    values = {name: clean_text(data.get(name, "")) if name != "message" else _clean_message(data.get(name, ""))
+    values = {name: clean_text(data.get(name, "")) if name != "message" else clean_lines(data.get(name, ""))
               for name in fields}
 
     for name in fields:
@@ -143,12 +143,6 @@ def validate(form_type: str, data: Mapping[str, str], ctx: FormContext) -> tuple
         return None, errors
     return LeadInput(form_type=form_type, name=values["name"], email=email, phone=phone,
                      message=values.get("message", ""), details=details), {}
-
-
-def _clean_message(raw: str) -> str:
-    """Keep line breaks in messages, drop other control characters."""
-    lines = [clean_text(line) for line in raw.replace("\r\n", "\n").split("\n")]
-    return "\n".join(lines).strip()
 
 
 def _validate_test_drive(values: dict[str, str], ctx: FormContext, errors: dict[str, str],

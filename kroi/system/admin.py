@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from math import ceil
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +18,7 @@ from kroi.admin.guards import staff_guard
 from kroi.db.models import AuditLog, User
 from kroi.leads.controllers import client_ip
 from kroi.leads.schemas import EMAIL_RE, normalize_phone
+from kroi.parsing import clean_text, parse_date, parse_int
 from kroi.system import services as site_settings
 from kroi.web.context import kroi
 
@@ -50,7 +51,7 @@ def validate(data: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str
     errors: dict[str, str] = {}
     dealer = {}
     for key in ("name", "street", "postal_code", "city", "phone", "email", "business_id"):
-        value = " ".join(data.get(f"dealer_{key}", "").split())[:120]
+        value = clean_text(data.get(f"dealer_{key}", ""))[:120]
         if not value:
             errors[f"dealer_{key}"] = "form.error.required"
         dealer[key] = value
@@ -80,7 +81,7 @@ def validate(data: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str
         if not low <= number <= high:
             errors[name] = "car.error.range"
         numbers[name] = number
-    notify = data.get("notify_email", "").strip()
+    notify = clean_text(data.get("notify_email", ""))
     if notify and not EMAIL_RE.match(notify):
         errors["notify_email"] = "form.error.email"
     if errors:
@@ -125,22 +126,22 @@ async def save_settings(request: Request, db_session: NamedDependency[AsyncSessi
 async def audit_view(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     p = request.query_params
     conds = []
-    if (p.get("actor") or "").isdigit() and len(p["actor"]) < 12:
-        conds.append(AuditLog.actor_id == int(p["actor"]))
-    for name, column in (("entity", AuditLog.entity_type), ("action", AuditLog.action)):
-        if p.get(name):
-            conds.append(column == p[name][:40])
-    if p.get("entity_id"):
-        conds.append(AuditLog.entity_id == p["entity_id"][:40])
+    actor = parse_int(p.get("actor"))
+    if actor is not None:
+        conds.append(AuditLog.actor_id == actor)
+    for name, column in (("entity", AuditLog.entity_type), ("action", AuditLog.action),
+                         ("entity_id", AuditLog.entity_id)):
+        value = clean_text(p.get(name) or "")[:40]
+        if value:
+            conds.append(column == value)
     for name, op in (("from", "ge"), ("to", "lt")):
-        try:
-            day = date.fromisoformat(p.get(name) or "")
-        except ValueError:
+        day = parse_date(p.get(name))
+        if day is None:
             continue
         moment = datetime.combine(day + (timedelta(days=1) if op == "lt" else timedelta()), datetime.min.time(),
                                   timezone.utc)
         conds.append(AuditLog.created_at >= moment if op == "ge" else AuditLog.created_at < moment)
-    page = int(p["page"]) if (p.get("page") or "").isdigit() and 0 < int(p["page"]) < 10000 else 1
+    page = parse_int(p.get("page"), 1, 9999) or 1
     total = int(await db_session.scalar(select(func.count()).select_from(AuditLog).where(*conds)) or 0)
     rows = (await db_session.execute(
         select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.actor_id).where(*conds)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kroi.inventory.search import (
-    DEFAULT_SORT, MAX_PAGE, Q_MAX, SORTS, CarQuery, Cursor, Note, clean_text, parse_query, search_tokens,
+    DEFAULT_SORT, MAX_PAGE, Q_MAX, SORTS, CarQuery, Cursor, Note, parse_query, search_tokens,
 )
 
 pytestmark = pytest.mark.unit
@@ -186,11 +186,6 @@ def test_q_of_exactly_the_limit_is_kept_whole() -> None:
 def test_repeated_q_parameters_are_joined() -> None:
     query, _ = parse(q=["tow", "bar"])
     assert query.q == "tow bar"
-
-
-def test_clean_text() -> None:
-    assert clean_text("a\x00b\u00a0c\u2028d") == "ab c d"
-    assert clean_text("\ue000private") == "private"
 
 
 def test_search_tokens_are_lowercased_words_at_most_eight() -> None:
