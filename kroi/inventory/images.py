@@ -11,6 +11,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from kroi.seeding.images import VARIANTS
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}  # MPO: many phone cameras' JPEGs
+# What Pillow raises for a file it cannot read (truncated, corrupt, not an image, a decompression bomb).
+UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
 
 
 class ImageRejected(ValueError):
@@ -37,17 +39,20 @@ def _process(data: bytes, max_bytes: int, max_pixels: int, stem: str) -> Process
             fmt = probe.format
             width, height = probe.size
             probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except UNREADABLE:
         raise ImageRejected("admin.images.not_image") from None
     if fmt not in ALLOWED_FORMATS:
         raise ImageRejected("admin.images.not_image")
     if width * height > max_pixels or width < 200 or height < 150:
         raise ImageRejected("admin.images.pixels")
-    with Image.open(io.BytesIO(data)) as img:
-        img.load()
-        img = ImageOps.exif_transpose(img)  # keep the camera's orientation, then forget all metadata
-        clean = Image.new("RGB", img.size, (255, 255, 255))
-        clean.paste(img.convert("RGBA"), mask=img.convert("RGBA").split()[-1])
+    try:  # verify() reads the headers only: a truncated or corrupt body fails here, while decoding
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)  # keep the camera's orientation, then forget all metadata
+            clean = Image.new("RGB", img.size, (255, 255, 255))
+            clean.paste(img.convert("RGBA"), mask=img.convert("RGBA").split()[-1])
+    except UNREADABLE:
+        raise ImageRejected("admin.images.not_image") from None
     variants: dict[str, bytes] = {}
     for name, size in VARIANTS.items():
         fitted = ImageOps.fit(clean, size, Image.Resampling.LANCZOS) if name != "full" else _contain(clean, size)

@@ -104,6 +104,18 @@ async def test_upload_many_makes_clean_webp_variants_and_refuses_a_fake(client, 
     assert len(await images_of(db, car.id)) == 6
 
 
+async def test_a_truncated_photo_is_refused_on_its_own_and_the_rest_saved(client, as_admin, db, by_key) -> None:  # noqa: ANN001
+    car = by_key["golf"]
+    whole = photo()
+    r = await post(client, f"/admin/cars/{car.id}/images", files=upload(
+        ("good.jpg", whole), ("cut.jpg", whole[: len(whole) // 3]), ("also-good.jpg", photo(colour=(30, 90, 200)))),
+        headers=HX)
+    assert r.status_code == 200
+    assert errors_shown(r.text) == [f"cut.jpg: {fi('admin.images.not_image')}"]
+    assert confirmation(r.text) == fi("admin.images.added", n=2)
+    assert len(await images_of(db, car.id)) == 5
+
+
 async def test_too_big_and_too_many_pixels_are_refused_the_rest_saved(settings, reset, make_client, db,  # noqa: ANN001
                                                                       by_key) -> None:
     car = by_key["octavia"]
