@@ -167,33 +167,34 @@ def user() -> None:
 async def _user_action(settings: Settings, action: str, email: str, role: str | None = None,
                        password: str | None = None) -> str:
     from kroi.accounts.repositories import UserRepository
-    from kroi.security.auth import SessionStore
+    from kroi.accounts.services import UserError, UserService
     from kroi.cache.client import SafeRedis, make_redis
-    from kroi.db.models import User
     from kroi.db.session import make_engine, make_sessionmaker
-    from kroi.security.auth import sign_out_everywhere
-    from kroi.security.passwords import hash_password
+    from kroi.security.auth import SessionStore
+    from kroi.web import i18n
 
     engine = make_engine(settings)
     safe = SafeRedis(make_redis(settings.redis_url, 1.0) if settings.redis_url else None, 0)
     store = SessionStore(safe, settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600)
     try:
         async with make_sessionmaker(engine)() as session:
-            repo = UserRepository(session)
-            existing = await repo.by_email(email)
-            if action == "create":
-                if existing:
-                    raise click.ClickException(f"{email} already exists")
-                repo.add(User(email=email, role=role, password_hash=hash_password(password)))
-            elif existing is None:
-                raise click.ClickException(f"no user {email}")
-            elif action == "set-password":
-                existing.password_hash = hash_password(password)
-                await sign_out_everywhere(session, store, existing.id)
-            elif action == "deactivate":
-                existing.is_active = False
-                await sign_out_everywhere(session, store, existing.id)
-            await session.commit()
+            # The same service as the admin pages, so the command line is audited (no actor, no address) and
+            # deactivation revokes API tokens too.
+            svc = UserService(session, store)
+            existing = await UserRepository(session).by_email(email)
+            try:
+                if action == "create":
+                    if existing:
+                        raise click.ClickException(f"{email} already exists")
+                    await svc.create_with_password(email, role or "", password or "")
+                elif existing is None:
+                    raise click.ClickException(f"no user {email}")
+                elif action == "set-password":
+                    await svc.set_password(existing, password or "", actor_id=None, ip=None)
+                elif action == "deactivate":
+                    await svc.deactivate(existing.id, actor_id=None, ip=None)
+            except UserError as exc:
+                raise click.ClickException(i18n.translate("en", exc.key, min=12)) from None
             return "ok"
     finally:
         await safe.close()

@@ -60,8 +60,10 @@ async def update_user(request: Request, db_session: NamedDependency[AsyncSession
     try:
         if action == "role":
             await svc.change(user_id, role=str(form.get("role") or ""), actor_id=actor, ip=ip)
-        elif action in ("deactivate", "activate"):
-            await svc.change(user_id, active=action == "activate", actor_id=actor, ip=ip)
+        elif action == "deactivate":
+            await svc.deactivate(user_id, actor_id=actor, ip=ip)
+        elif action == "activate":
+            await svc.change(user_id, active=True, actor_id=actor, ip=ip)
         elif action == "reset":
             link = absolute_url(request, f"/admin/reset/{await svc.start_reset(user_id, actor_id=actor, ip=ip)}")
         else:

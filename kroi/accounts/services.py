@@ -38,6 +38,20 @@ class UserService:
 
     async def create(self, email: str, full_name: str, role: str, *, actor_id: int, ip: str | None) -> tuple[User, str]:
         """A new user with an unusable random password and a reset link for them to choose their own."""
+        user = await self._add(email, full_name, role, generate_password(), actor_id=actor_id, ip=ip)
+        token = self._reset_token(user.id, actor_id)
+        await self.session.commit()
+        return user, token
+
+    async def create_with_password(self, email: str, role: str, password: str, *, actor_id: int | None = None,
+                                   ip: str | None = None) -> User:
+        """A new user with a password chosen on the command line (checked there)."""
+        user = await self._add(email, "", role, password, actor_id=actor_id, ip=ip)
+        await self.session.commit()
+        return user
+
+    async def _add(self, email: str, full_name: str, role: str, password: str, *, actor_id: int | None,
+                   ip: str | None) -> User:
         email = clean_text(email).lower()
         if not EMAIL_RE.match(email) or len(email) > 254:
             raise UserError("form.error.email")
@@ -46,14 +60,24 @@ class UserService:
         if await self.repo.by_email(email):
             raise UserError("admin.users.error.exists")
         user = User(email=email, full_name=clean_text(full_name)[:120], role=role,
-                    password_hash=hash_password(generate_password()))
+                    password_hash=hash_password(password))
         self.repo.add(user)
         await self.session.flush()
-        token = self._reset_token(user.id, actor_id)
         audit.record(self.session, actor_id=actor_id, action="create", entity_type="user", entity_id=user.id,
                      after={"email": email, "role": role, "full_name": user.full_name}, ip=ip)
+        return user
+
+    async def set_password(self, user: User, password: str, *, actor_id: int | None, ip: str | None) -> None:
+        """A new password (already checked): every session of the user ends; audited without the password."""
+        await self._new_password(user, password)
+        audit.record(self.session, actor_id=actor_id, action="password_changed", entity_type="user",
+                     entity_id=user.id, ip=ip)
         await self.session.commit()
-        return user, token
+
+    async def _new_password(self, user: User, password: str) -> None:
+        user.password_hash = hash_password(password)
+        user.password_changed_at = datetime.now(timezone.utc)
+        await sign_out_everywhere(self.session, self.store, user.id)
 
     def _reset_token(self, user_id: int, actor_id: int | None) -> str:
         token = secrets.token_urlsafe(32)
@@ -88,16 +112,18 @@ class UserService:
             raise UserError("admin.reset.invalid")
         user = await self._get(row.user_id)
         row.used_at = datetime.now(timezone.utc)
-        user.password_hash = hash_password(password)
-        user.password_changed_at = datetime.now(timezone.utc)
-        await sign_out_everywhere(self.session, self.store, user.id)
+        await self._new_password(user, password)
         audit.record(self.session, actor_id=user.id, action="password_reset_completed", entity_type="user",
                      entity_id=user.id, ip=ip)
         await self.session.commit()
         return user
 
+    async def deactivate(self, user_id: int, *, actor_id: int | None, ip: str | None) -> User:
+        """The user can no longer sign in: sessions and API tokens end at once (admin page and command line)."""
+        return await self.change(user_id, active=False, actor_id=actor_id, ip=ip)
+
     async def change(self, user_id: int, *, role: str | None = None, active: bool | None = None,
-                     actor_id: int, ip: str | None) -> User:
+                     actor_id: int | None, ip: str | None) -> User:
         user = await self._get(user_id)
         if user.id == actor_id and (active is False or (role is not None and role != "admin")):
             raise UserError("admin.users.error.self")

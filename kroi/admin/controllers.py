@@ -10,12 +10,13 @@ from litestar.response import Redirect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi.accounts.services import UserService
 from kroi.admin.guards import session_store, staff_guard
 from kroi.db.models import Car, Lead, OutboxMessage
 from kroi.leads.controllers import client_ip
 from kroi.parsing import clean_text
 from kroi.security import auth
-from kroi.security.passwords import hash_password, password_problem, verify_password
+from kroi.security.passwords import password_problem, verify_password
 from kroi.web import i18n
 from kroi.web.context import csrf_token, kroi, language, language_switch
 from kroi.web.meta import safe_next
@@ -111,12 +112,9 @@ async def change_password(request: Request, db_session: NamedDependency[AsyncSes
         errors["again"] = i18n.translate(lang, "admin.password.mismatch")
     if errors:
         return render(request, "admin/password.html", status_code=422, errors=errors, done=False)
-    user.password_hash = hash_password(new)
-    user.password_changed_at = func.now()
     store = session_store(request)
     # Every other session of this user ends; this one is replaced by a fresh id.
-    await auth.sign_out_everywhere(db_session, store, user.id)
-    await db_session.commit()
+    await UserService(db_session, store).set_password(user, new, actor_id=user.id, ip=client_ip(request))
     token = await store.create(user.id)
     response = render(request, "admin/password.html", errors={}, done=True)
     response.set_cookie(_session_cookie(request, token, store.absolute))

@@ -19,8 +19,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_support import (
-    ADMIN_EMAIL, ADMIN_PASSWORD, STAFF_PASSWORD, add_user, admin_id, audit_rows, browser, cookie, csrf,
-    is_login_redirect, login, login_error, post, scalar, set_cookie, sign_in_as, staff,
+    ADMIN_EMAIL, ADMIN_PASSWORD, STAFF_PASSWORD, add_user, admin_id, api_token, audit_rows, bearer, browser, cookie,
+    csrf, is_login_redirect, login, login_error, post, scalar, set_cookie, sign_in_as, staff,
 )
 from kroi.cache import keys
 from kroi.cli import main as cli
@@ -231,6 +231,10 @@ async def test_changing_own_password_ends_the_other_sessions(client, db) -> None
             assert not await signed_in(replay)
         assert (await login(replay, ADMIN_EMAIL, new_password)).status_code == 303
     assert (await user(db)).password_changed_at > changed_before
+    # Audited (the failed try is not a write), with nothing secret in the entry.
+    [changed] = await audit_rows(db, "user", uid)
+    assert (changed.action, changed.actor_id, changed.ip) == ("password_changed", uid, "127.0.0.1")
+    assert new_password not in json.dumps([changed.before, changed.after])
 
 
 # --- lockouts ---------------------------------------------------------------------------------------------
@@ -379,6 +383,31 @@ async def test_cli_creates_users_sets_passwords_and_deactivates(client, db, sett
         assert not await signed_in(c)
         assert not (await user(db, email)).is_active
         assert (await login(c, email, new_password)).status_code == 401
+
+
+async def test_cli_writes_are_audited_and_deactivation_revokes_api_tokens(client, db, settings) -> None:  # noqa: ANN001
+    email = "cli@example.test"
+    result = await run_cli(settings, "user", "create", email, "--role", "sales", "--generate")
+    assert result.exit_code == 0, result.output
+    uid = (await user(db, email)).id
+    token_id, token = await api_token(client, uid)
+    await db.execute(update(User).where(User.id == uid).values(password_changed_at=text("now() - interval '1 day'")))
+    await db.commit()
+    aged = (await user(db, email)).password_changed_at
+    result = await run_cli(settings, "user", "set-password", email, "--generate")
+    assert result.exit_code == 0, result.output
+    new_password = re.search(r"new password: (\S+)", result.output).group(1)
+    assert (await user(db, email)).password_changed_at > aged
+    result = await run_cli(settings, "user", "deactivate", email)
+    assert result.exit_code == 0, result.output
+    assert await scalar(db, "SELECT revoked_at IS NOT NULL FROM api_tokens WHERE id = :i", i=token_id)
+    assert (await client.get("/api/cars", headers=bearer(token))).status_code == 401
+    rows = await audit_rows(db, "user", uid)
+    assert [(r.action, r.actor_id, r.after) for r in rows] == [
+        ("create", None, {"email": email, "role": "sales", "full_name": ""}),
+        ("password_changed", None, None),
+        ("update", None, {"is_active": False})]
+    assert new_password not in json.dumps([[r.before, r.after] for r in rows])
 
 
 async def test_cli_has_no_default_password(db, settings) -> None:  # noqa: ANN001
