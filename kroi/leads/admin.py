@@ -50,7 +50,8 @@ async def list_leads(request: Request, db_session: NamedDependency[AsyncSession]
         ctx["columns"] = await pipeline.board(f, hours)
     else:
         rows, total = await pipeline.page(f, hours, PAGE, (page - 1) * PAGE)
-        ctx |= {"rows": rows, "total": total, "page": page, "pages": max(1, ceil(total / PAGE))}
+        ctx |= {"rows": rows, "total": total, "page": page, "pages": max(1, ceil(total / PAGE)),
+                "names": await pipeline.names(lead.assignee_id for lead in rows)}
     ctx["overdue_ids"] = await _overdue_ids(pipeline, ctx, hours)
     template = "admin/leads/_results.html" if wants_fragment(request) else "admin/leads/list.html"
     return render(request, template, **ctx)

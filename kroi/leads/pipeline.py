@@ -1,6 +1,7 @@
 """Staff work on leads: status workflow, assignment and notes, each logged on the lead's timeline and audited."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -140,8 +141,17 @@ class LeadPipeline:
         return sorted(items, key=lambda i: i["at"], reverse=True)
 
     async def staff(self) -> list[User]:
+        """Who a lead can be assigned to: active sales staff and admins (what assign() accepts)."""
         return list((await self.session.scalars(
-            select(User).where(User.role.in_(("sales", "admin"))).order_by(User.email))).all())
+            select(User).where(User.role.in_(("sales", "admin")), User.is_active).order_by(User.email))).all())
+
+    async def names(self, user_ids: Iterable[int | None]) -> dict[int, str]:
+        """Display names (full name, else e-mail) of any users, former or demoted staff included."""
+        ids = {i for i in user_ids if i is not None}
+        if not ids:
+            return {}
+        rows = (await self.session.execute(select(User.id, User.full_name, User.email).where(User.id.in_(ids)))).all()
+        return {uid: full_name or email for uid, full_name, email in rows}
 
     async def car(self, car_id: int | None) -> Car | None:
         return await self.session.get(Car, car_id) if car_id else None

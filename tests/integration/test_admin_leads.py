@@ -183,6 +183,15 @@ async def test_assignment_only_to_active_sales_staff(client, as_admin, db, leads
     assert [(d["from"], d["to"]) for d in acts][-2:] == [(None, sales), (sales, None)]
     assert [x.after for x in await audit_rows(db, "lead", a, action="assign")] == [
         {"assignee_id": sales}, {"assignee_id": None}]
+    # The list's assignee filter offers the same people; a lead of a deactivated user still shows their name.
+    listing = await client.get("/admin/leads")
+    options = re.search(r'<select id="leads-assignee" name="assignee">(.*?)</select>', listing.text, re.S).group(1)
+    assert {int(i) for i in re.findall(r'<option value="(\d+)"', options)} - {0} == {as_admin, sales}
+    await db.execute(text("UPDATE users SET full_name = 'Entinen Myyjä' WHERE id = :g"), {"g": gone})
+    await db.execute(text("UPDATE leads SET assignee_id = :g WHERE id = :a"), {"g": gone, "a": a})
+    await db.commit()
+    row = re.search(rf'<tr data-lead-id="{a}".*?</tr>', (await client.get("/admin/leads")).text, re.S).group(0)
+    assert "Entinen Myyjä" in row
 
 
 async def test_csv_export_is_filtered_and_safe_in_a_spreadsheet(client, as_admin, db, leads) -> None:  # noqa: ANN001
