@@ -149,7 +149,8 @@ async def export_csv(request: Request, db_session: NamedDependency[AsyncSession]
             lead.score, lead.name, lead.email, lead.phone, lead.car_id,
             f"{lead.car_price_cents / 100:.2f}" if lead.car_price_cents is not None else "", lead.assignee_id,
             lead.source_page, lead.utm_source, lead.utm_medium, lead.utm_campaign, lead.message)])
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+    # Litestar adds "; charset=utf-8" to a text/* media type itself.
+    return Response("\ufeff" + buf.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="leads.csv"', "Cache-Control": "no-store"})
 
 

@@ -137,6 +137,13 @@ class LeadPipeline:
         # A note appears as itself; its "note_added" activity would only repeat it.
         items = [{"at": a.created_at, "kind": a.kind, "details": a.details, "who": who} for a, who in acts
                  if a.kind != "note_added"]
+        # An assignment names its assignee whatever their role is now (staff write "to", round-robin "assignee_id").
+        assigned = [i for i in items if i["kind"] == "assigned"]
+        for item in assigned:
+            item["assignee_id"] = item["details"].get("to", item["details"].get("assignee_id"))
+        names = await self.names(item["assignee_id"] for item in assigned)
+        for item in assigned:
+            item["assignee"] = names.get(item["assignee_id"])
         items += [{"at": n.created_at, "kind": "note", "details": {"body": n.body}, "who": who} for n, who in notes]
         return sorted(items, key=lambda i: i["at"], reverse=True)
 

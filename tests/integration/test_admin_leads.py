@@ -194,13 +194,30 @@ async def test_assignment_only_to_active_sales_staff(client, as_admin, db, leads
     assert "Entinen Myyjä" in row
 
 
+async def test_timeline_translates_priority_and_names_a_former_assignee(client, as_admin, db, leads) -> None:  # noqa: ANN001
+    a = leads["anna"]
+    sales = await add_user(db, "sanna@example.test", "sales", full_name="Sanna Myyjä")
+    assert (await post(client, f"/admin/leads/{a}/assign", {"assignee": str(sales)})).status_code == 303
+    assert (await post(client, f"/admin/leads/{a}/assign", {"assignee": ""})).status_code == 303
+    await db.execute(text("UPDATE users SET role = 'viewer', is_active = false WHERE id = :s"), {"s": sales})
+    db.add(LeadActivity(lead_id=a, kind="scored", details={"score": 85, "priority": "high", "rules": []}))
+    await db.commit()
+    page = await client.get(f"/admin/leads/{a}")
+    entries = [(kind, " ".join(re.sub(r"<[^>]+>", " ", body).split()))
+               for kind, body in re.findall(r'<li data-kind="(\w+)">(.*?)</li>', page.text, re.S)]
+    [scored] = [body for kind, body in entries if kind == "scored"]
+    assert scored.endswith(f"85 p, {fi('admin.leads.priority.high')}"), scored
+    assigned = [body for kind, body in entries if kind == "assigned"]
+    assert assigned[0].endswith(f"→ {fi('admin.leads.unassigned')}") and assigned[1].endswith("→ Sanna Myyjä")
+
+
 async def test_csv_export_is_filtered_and_safe_in_a_spreadsheet(client, as_admin, db, leads) -> None:  # noqa: ANN001
     j = leads["john"]
     await db.execute(text("UPDATE leads SET name = :n, message = :m WHERE id = :i"),
                      {"n": '=HYPERLINK("http://evil.example","x")', "m": "@SUM(A1)\nsecond line", "i": j})
     await db.commit()
     r = await client.get("/admin/leads/export.csv")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     assert r.headers["content-disposition"] == 'attachment; filename="leads.csv"'
     assert r.text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";"))
