@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.db.models import Car
 from kroi.leads.schemas import FIELDS, FORM_TYPES, REQUIRED, FormContext, time_slots, validate
 from kroi.leads.services import CarUnavailable, LeadService, Submission
+from kroi.parsing import parse_int
 from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.system.services import SiteSettings
@@ -91,9 +92,9 @@ async def contact_page(request: Request, db_session: NamedDependency[AsyncSessio
     if form_type not in FORM_TYPES or form_type == "inquiry":
         form_type = "contact"
     car = None
-    car_param = request.query_params.get("car") or ""
-    if car_param.isdigit() and len(car_param) < 18:
-        car = await _service(request, db_session, site).find_car(int(car_param))
+    car_id = parse_int(request.query_params.get("car"), 1)
+    if car_id is not None:
+        car = await _service(request, db_session, site).find_car(car_id)
     confirmation = None
     done = request.query_params.get("done")
     if done:
@@ -130,7 +131,7 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
     try:
         site = await site_settings.load(db_session, k.cache)
         svc = _service(request, db_session, site)
-        car_id = int(data["car_id"]) if data.get("car_id", "").isdigit() and len(data["car_id"]) < 18 else None
+        car_id = parse_int(data.get("car_id"), 1)
         car = await svc.find_car(car_id) if car_id else None
     except (OperationalError, DBAPIError, OSError) as exc:
         log.error("database unavailable while receiving a lead: %s", exc)
@@ -207,7 +208,7 @@ def _answer_unavailable(request: Request, lang: str, data: dict[str, str], fid: 
     ctx = form_context(request, lang, site, form_type, None, values=data, fid=fid, meta=meta,
                        form_error=i18n.translate(lang, "form.error.unavailable", phone=site.dealer["phone"]),
                        idempotency_key=_safe_key(data.get("idempotency_key")))
-    if data.get("car_id", "").isdigit():
+    if parse_int(data.get("car_id"), 1) is not None:
         ctx["car_id_kept"] = data["car_id"]
     body = render_form(request, ctx)
     if not fragment:

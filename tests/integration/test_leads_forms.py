@@ -162,6 +162,14 @@ async def test_a_sold_or_unknown_car_is_refused_with_the_input_kept(lead_client:
 
 # --- errors -------------------------------------------------------------------------------------------------
 
+async def test_an_odd_digit_as_car_id_is_no_server_error(lead_client: httpx.AsyncClient, db: AsyncSession) -> None:
+    # '²'.isdigit() is true but int('²') fails: the car is simply unknown.
+    form = await get_form(lead_client, "/contact?type=test-drive&car=²", "test-drive")
+    r = await post(lead_client, form.data(**valid_input("test-drive", "odd@example.fi"), car_id="²"), htmx=True)
+    assert r.status_code < 500
+    assert [lead["car_id"] for lead in await new_leads(db)] in ([], [None])
+
+
 TYPED = {"name": 'Maija "M" <Meikäläinen>', "email": "maija(at)example.fi", "phone": "+358 40 123 4567",
          "message": 'Rivi yksi & <b>kaksi</b>\nRivi "kolme"'}
 
