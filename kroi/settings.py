@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=5, ge=0, le=200)
+    # Seconds a request waits for a free pooled connection. SQLAlchemy's 30 s default keeps a visitor staring
+    # at a spinner when the database is slow; a few seconds, then the form's clear "try again" answer.
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=60)
 
     cache_enabled: bool = True
     # A Redis that cannot be reached is given up on after 50 ms. A reply is waited for longer: under load a

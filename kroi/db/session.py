@@ -13,6 +13,7 @@ def make_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         url or settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
         # A database that does not answer fails the request in seconds instead of asyncpg's default minute.
         # asyncpg prepares every statement, and after five runs PostgreSQL may switch to a generic plan that

@@ -12,7 +12,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect
 from markupsafe import Markup
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import Car
@@ -32,6 +32,9 @@ FORM_MAX_AGE = 24 * 3600
 TS_PURPOSE = "form-ts"
 DONE_PURPOSE = "lead-done"
 UTM = ("utm_source", "utm_medium", "utm_campaign")
+# Any database failure, including a pool checkout timeout (sqlalchemy.exc.TimeoutError) when every connection
+# is busy, and socket errors: the visitor gets "try again" with the input kept, never a 500.
+DB_UNAVAILABLE = (SQLAlchemyError, OSError)
 
 
 def _now() -> datetime:
@@ -133,7 +136,7 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
         svc = _service(request, db_session, site)
         car_id = parse_int(data.get("car_id"), 1)
         car = await svc.find_car(car_id) if car_id else None
-    except (OperationalError, DBAPIError, OSError) as exc:
+    except DB_UNAVAILABLE as exc:
         log.error("database unavailable while receiving a lead: %s", exc)
         return _answer_unavailable(request, lang, data, fid, form_type, meta, fragment)
 
@@ -194,7 +197,7 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
         result = await svc.submit(clean, car.id if car else None, sub)
     except CarUnavailable:
         return again(422, errors, i18n.translate(lang, "form.error.car_unavailable"))
-    except (OperationalError, DBAPIError, OSError) as exc:
+    except DB_UNAVAILABLE as exc:
         log.error("lead not saved, database unavailable: %s", exc)
         return again(503, form_error=i18n.translate(lang, "form.error.unavailable", phone=site.dealer["phone"]))
     log.info("lead %s %s (score %s)", result.lead_id, "created" if result.created else "repeated", result.score)

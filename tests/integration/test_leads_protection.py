@@ -400,6 +400,38 @@ async def test_database_lost_after_settings_were_cached_still_answers_503(settin
     assert await new_leads(db) == []
 
 
+@pytest.mark.parametrize("settings_cached", [False, True], ids=["first-query", "settings-cached"])
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+async def test_an_exhausted_connection_pool_answers_try_again_with_the_input_kept(
+        settings: Settings, reset: None, db: AsyncSession, htmx: bool, settings_cached: bool) -> None:
+    """Every pooled connection busy (a slow database): the pool checkout times out (sqlalchemy.exc.TimeoutError),
+    which must be the same clear 503 as a database that is away, never a 500 that loses what was typed."""
+    async with client_for(fast(settings)) as up:
+        form = await get_form(up, "/contact", "contact")  # also puts the dealer settings into Redis
+        cookies = dict(up.cookies)
+    if not settings_cached:
+        redis = SyncRedis.from_url(settings.redis_url)
+        redis.flushdb()  # site_settings.load is then the first query, and it is the one that times out
+        redis.close()
+    busy = fast(settings, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2)
+    data = form.data(**valid_input("contact", "busy@example.fi", message="Tärkeä viesti, älä hukkaa"))
+    async with client_for(busy) as client:
+        client.cookies.update(cookies)
+        async with client.app.state.kroi.engine.connect() as held:  # type: ignore[attr-defined]
+            await held.execute(text("SELECT 1"))  # the pool's only connection, checked out
+            r = await post(client, data, htmx=htmx)
+    assert r.status_code == 503, r.text[:300]
+    assert field_error(r.text, "form") == i18n.translate("fi", "form.error.unavailable", phone="+358 40 123 4567")
+    assert is_full_page(r.text) != htmx
+    kept = lead_form(r.text, "contact")
+    for name in ("name", "email", "phone", "message"):
+        assert kept.values[name] == data[name]
+    assert kept.checkboxes["consent"] is True
+    assert kept.values["idempotency_key"] == data["idempotency_key"]
+    assert await new_leads(db) == []
+    assert await outbox_rows(db) == []
+
+
 async def test_a_lead_is_never_stored_without_its_mails(lead_client: httpx.AsyncClient, db: AsyncSession) -> None:
     await db.execute(text(
         "CREATE FUNCTION kroi_test_refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS "
