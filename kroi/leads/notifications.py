@@ -55,7 +55,7 @@ def _adf_of_view(lead: LeadView, site: SiteSettings) -> adf.AdfLead:
         id=lead.id, created_at=lead.created_at, name=lead.name, email=lead.email, phone=lead.phone,
         comments=lead.message, lead_type=lead.type, vehicle=lead.car_adf,
         trade_in=lead.details if lead.type == "trade_in" else None, vendor_name=site.dealer["name"],
-        vendor_email=site.dealer["email"], vendor_phone=site.dealer["phone"],
+        vendor_email=site.dealer["email"], vendor_phone=site.dealer["phone"], details=lead.details or {},
     )
 
 

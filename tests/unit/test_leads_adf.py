@@ -81,8 +81,152 @@ def test_test_drive_vehicle_interest() -> None:
     assert v.get("interest") == "test-drive"
 
 
-def test_no_vehicle_when_no_car() -> None:
-    assert parse(document([lead(vehicle=None, lead_type="general")])).find("prospect/vehicle") is None
+# --- ADF 1.0 structure --------------------------------------------------------------------------------------
+# The element content models of the ADF 1.0 DTD (Auto-lead Data Format, 2000), written as regular expressions
+# over an element's child tags ("a b b c "), plus the enumerated attributes we write. lxml is not a dependency,
+# so this small checker stands in for DTD validation.
+def _seq(*parts: str) -> str:
+    return "".join(parts)
+
+
+def _one(tag: str, mark: str = "") -> str:
+    return f"(?:{tag} ){mark}"
+
+
+PCDATA = {"id", "requestdate", "year", "make", "model", "vin", "stock", "trim", "doors", "bodystyle",
+          "transmission", "odometer", "condition", "imagetag", "price", "pricecomments", "comments", "name", "email",
+          "phone", "vendorname", "service", "url", "method", "amount", "balance", "interiorcolor", "exteriorcolor",
+          "preference", "optionname", "manufacturercode", "weighting", "description", "earliestdate",
+          "latestdate", "street", "apartment", "city", "regioncode", "postalcode", "country"}
+MODELS = {
+    "adf": _one("prospect", "+"),
+    "prospect": _seq(_one("id", "*"), _one("requestdate"), _one("vehicle", "+"), _one("customer"), _one("vendor"),
+                     _one("provider", "?")),
+    "vehicle": _seq(_one("id", "*"), _one("year"), _one("make"), _one("model"), _one("vin", "?"), _one("stock", "?"),
+                    _one("trim", "?"), _one("doors", "?"), _one("bodystyle", "?"), _one("transmission", "?"),
+                    _one("odometer", "?"), _one("condition", "?"), _one("colorcombination", "*"),
+                    _one("imagetag", "?"), _one("price", "*"), _one("pricecomments", "?"), _one("option", "*"),
+                    _one("finance", "?"), _one("comments", "?")),
+    "colorcombination": _seq(_one("interiorcolor", "?"), _one("exteriorcolor", "?"), _one("preference")),
+    "option": _seq(_one("optionname"), _one("manufacturercode", "?"), _one("stock", "?"), _one("weighting", "?"),
+                   _one("price", "?")),
+    "finance": _seq(_one("method"), _one("amount", "+"), _one("balance", "?")),
+    "customer": _seq(_one("contact"), _one("id", "*"), _one("timeframe", "?"), _one("comments", "?")),
+    "timeframe": _seq(_one("description"), _one("earliestdate", "?"), _one("latestdate", "?")),
+    # A contact is reachable: an e-mail address, phone numbers, or both.
+    "contact": _seq(_one("name", "+"), f"(?:{_one('email')}|{_one('phone', '+')}|{_one('email')}{_one('phone', '+')})",
+                    _one("address", "?")),
+    "address": _seq(_one("street", "+"), _one("apartment", "?"), _one("city", "?"), _one("regioncode", "?"),
+                    _one("postalcode", "?"), _one("country", "?")),
+    "vendor": _seq(_one("id", "*"), _one("vendorname"), _one("url", "?"), _one("contact")),
+    "provider": _seq(_one("id", "*"), _one("name"), _one("service", "?"), _one("url", "?"), _one("email", "?"),
+                     _one("phone", "?"), _one("contact", "?")),
+}
+ATTRIBUTES = {
+    "prospect": {"status": {"new", "resend"}},
+    "vehicle": {"interest": {"buy", "lease", "sell", "trade-in", "test-drive"}, "status": {"new", "used"}},
+    "odometer": {"status": {"unknown", "rolledover", "replaced", "original"}, "units": {"km", "mi"}},
+    "price": {"type": {"quote", "offer", "msrp", "invoice", "call", "appraisal", "asking"}, "currency": None,
+              "delta": {"absolute", "relative", "percentage"}, "relativeto": {"msrp", "invoice"}, "source": None},
+    "amount": {"type": {"downpayment", "monthly", "total"}, "limit": {"maximum", "minimum", "exact"},
+               "currency": None},
+    "balance": {"type": {"finance", "residual"}, "currency": None},
+    "id": {"sequence": None, "source": None},
+    "name": {"part": {"surname", "first", "middle", "last", "full"}, "type": {"business", "individual"}},
+    "email": {"preferredcontact": {"0", "1"}},
+    "phone": {"type": {"voice", "fax", "cellphone", "pager"},
+              "time": {"morning", "afternoon", "evening", "nopreference", "day"}, "preferredcontact": {"0", "1"}},
+    "contact": {"primarycontact": {"0", "1"}},
+}
+
+
+def adf_violations(el: ET.Element, path: str = "") -> list[str]:
+    """Where this element tree breaks ADF 1.0's content models and attribute lists (empty when valid)."""
+    here = f"{path}/{el.tag}"
+    out = []
+    for name, value in el.attrib.items():
+        allowed = ATTRIBUTES.get(el.tag, {})
+        if name not in allowed:
+            out.append(f"{here}: attribute {name!r} not declared")
+        elif allowed[name] is not None and value not in allowed[name]:
+            out.append(f"{here}: {name}={value!r} not one of {sorted(allowed[name])}")
+    children = "".join(f"{c.tag} " for c in el)
+    if el.tag in PCDATA:
+        if len(el):
+            out.append(f"{here}: #PCDATA element has children {children!r}")
+    elif el.tag not in MODELS:
+        out.append(f"{here}: element not declared")
+    elif not re.fullmatch(MODELS[el.tag], children):
+        out.append(f"{here}: children {children!r} break the content model")
+    elif (el.text or "").strip():
+        out.append(f"{here}: text in element content")
+    for child in el:
+        out.extend(adf_violations(child, here))
+    return out
+
+
+TRADE = {"registration": "ABC-123", "make": "Volvo", "model": "V70", "year": 2011, "mileage_km": 250000}
+EVERY_KIND = {
+    "contact": lead(vehicle=None, lead_type="general"),
+    "inquiry": lead(),
+    "test-drive": lead(lead_type="test_drive", details={"preferred_date": "2025-06-12", "preferred_time": "10:00"}),
+    "test-drive-without-car": lead(vehicle=None, lead_type="test_drive",
+                                   details={"preferred_date": "2025-06-12", "preferred_time": "10:00"}),
+    "trade-in": lead(vehicle=None, lead_type="trade_in", trade_in=TRADE, details=TRADE),
+    "trade-in-with-car": lead(lead_type="trade_in", trade_in=TRADE, details=TRADE),
+    "financing": lead(lead_type="financing", details={"down_payment_cents": 500000, "term_months": 48}),
+    "financing-without-car": lead(vehicle=None, lead_type="financing",
+                                  details={"down_payment_cents": 500000, "term_months": 48}),
+    "phone-less-minimal": lead(vehicle=AdfVehicle(year=2020, make="Skoda", model="Octavia"), phone=None, comments=""),
+}
+
+
+def test_the_checker_catches_a_prospect_without_a_vehicle() -> None:
+    root = parse(document([lead()]))
+    root.find("prospect").remove(root.find("prospect/vehicle"))
+    assert adf_violations(root) == ["/adf/prospect: children 'id requestdate customer vendor provider ' break the "
+                                    "content model"]
+
+
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_every_kind_of_lead_is_valid_adf_1_0(kind: str) -> None:
+    assert adf_violations(parse(document([EVERY_KIND[kind]]))) == []
+
+
+def test_several_prospects_in_one_document_are_valid() -> None:
+    assert adf_violations(parse(document(list(EVERY_KIND.values())))) == []
+
+
+def test_a_lead_without_a_car_still_names_a_vehicle_of_interest() -> None:
+    [v] = parse(document([lead(vehicle=None, lead_type="general")])).findall("prospect/vehicle")
+    assert v.get("interest") == "buy"
+    assert [child.tag for child in v] == ["year", "make", "model"]
+    assert all(not (child.text or "") for child in v)
+
+
+def test_financing_goes_into_the_finance_element() -> None:
+    doc = document([lead(lead_type="financing", details={"down_payment_cents": 500000, "term_months": 48})])
+    [v] = parse(doc).findall("prospect/vehicle")
+    assert v.findtext("make") == "Toyota"
+    assert v.findtext("finance/method") == "finance"
+    amount = v.find("finance/amount")
+    assert (amount.text, amount.get("type"), amount.get("limit"), amount.get("currency")) == (
+        "5000.00", "downpayment", "exact", "EUR")
+    assert "48 months" in v.findtext("comments")
+
+
+def test_test_drive_day_and_time_are_in_the_comments() -> None:
+    for car in (CAR, None):
+        doc = document([lead(vehicle=car, lead_type="test_drive",
+                             details={"preferred_date": "2025-06-12", "preferred_time": "10:00"})])
+        [v] = parse(doc).findall("prospect/vehicle")
+        assert v.get("interest") == "test-drive"
+        assert "2025-06-12" in v.findtext("comments") and "10:00" in v.findtext("comments")
+
+
+def test_trade_in_with_a_car_of_interest_has_both_vehicles() -> None:
+    vehicles = parse(document([lead(lead_type="trade_in", trade_in=TRADE)])).findall("prospect/vehicle")
+    assert [(v.get("interest"), v.findtext("make")) for v in vehicles] == [("buy", "Toyota"), ("trade-in", "Volvo")]
 
 
 def test_vehicle_without_optional_parts() -> None:
