@@ -122,9 +122,10 @@ def client_ip(request: Request) -> str:
 @post("/leads", name="leads:create", status_code=200)
 async def create_lead(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
-    lang = language(request)
     form = await request.form()
     data = {key: str(form.get(key) or "") for key in form.keys() if key != "_csrf_token"}
+    # The form posts to a bare /leads: the language it was shown in travels in its hidden `lang` field.
+    lang = language(request, data.get("lang"))
     form_type = data.get("form_type", "")
     if form_type not in FORM_TYPES:
         return html(i18n.translate(lang, "form.error.unknown_form"), status_code=400)
@@ -157,6 +158,8 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
             return html(body, cache_control="no-store")
         token = signing.sign(k.settings.secret(), DONE_PURPOSE, {"id": lead_id, "email": email})
         target = f"/contact?type={form_type if form_type != 'inquiry' else 'contact'}&done={token}"
+        if lang != language(request):  # the page was in ?lang= only; the cookie would not carry it over
+            target += f"&lang={lang}"
         return Redirect(target, status_code=303)
 
     # Bots: a filled honeypot gets a success-looking answer and nothing is stored.
@@ -233,9 +236,9 @@ def _safe_key(value: str | None) -> str | None:
 async def validate_field(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     """One field's error element, for validation when the field loses focus."""
     k = kroi(request)
-    lang = language(request)
     form = await request.form()
     data = {key: str(form.get(key) or "") for key in form.keys()}
+    lang = language(request, data.get("lang"))
     form_type, name = data.get("form_type", ""), data.get("field", "")
     if form_type not in FORM_TYPES or name not in (*FIELDS[form_type], "consent"):
         return html("", status_code=400)

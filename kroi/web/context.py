@@ -41,7 +41,11 @@ def kroi(request: Request) -> Kroi:
     return request.app.state.kroi
 
 
-def language(request: Request) -> str:
+def language(request: Request, posted: str | None = None) -> str:
+    """The page's language: a posted form's own `lang` field (the language its page was shown in) when valid,
+    else ?lang=, else the cookie, else Finnish."""
+    if posted in i18n.LANGUAGES:
+        return posted
     return i18n.normalize_language(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
 
 

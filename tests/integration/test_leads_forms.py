@@ -138,6 +138,40 @@ async def test_a_visitor_writing_in_english_gets_english_forms_and_consent(lead_
     assert lead["consent_text"] == i18n.translate("en", "form.consent")
 
 
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+async def test_the_language_of_the_page_with_the_form_is_the_language_of_the_lead(
+        lead_client: httpx.AsyncClient, db: AsyncSession, htmx: bool) -> None:
+    """A car page opened with ?lang=en (no language cookie) posts to a bare /leads: the lead, its consent text,
+    the answer and the confirmation mail are still English."""
+    volvo = await seeded_car(db, "VLV-60")
+    r = await lead_client.get(f"{volvo.url}?lang=en")
+    assert i18n.translate("en", "form.consent") in r.text
+    form = lead_form(r.text, "inquiry")
+    assert form.values["lang"] == "en"
+    assert "kroi_lang" not in lead_client.cookies
+    r = await post(lead_client, form.data(**valid_input("inquiry", "english@example.com")), htmx=htmx, follow=True)
+    assert r.status_code == 200
+    assert "Thank you, we have your message!" in r.text
+    [lead] = await new_leads(db)
+    assert lead["language"] == "en"
+    assert lead["consent_text"] == i18n.translate("en", "form.consent")
+    [visitor_mail] = await outbox_rows(db, kind="lead_visitor")
+    assert visitor_mail["payload"]["subject"] == i18n.translate("en", "mail.confirm.subject",
+                                                                dealer="Kroi Auto Center")
+
+
+async def test_a_refused_form_keeps_its_language_and_a_made_up_one_is_ignored(lead_client: httpx.AsyncClient,
+                                                                              db: AsyncSession) -> None:
+    form = await get_form(lead_client, "/contact?lang=en", "contact")
+    r = await post(lead_client, form.data(**valid_input("contact", "not-an-address")), htmx=True)
+    assert field_error(r.text, "email") == i18n.translate("en", "form.error.email")
+    assert lead_form(r.text, "contact").values["lang"] == "en"
+    r = await post(lead_client, form.data(**valid_input("contact", "sv@example.com"), lang="sv"), htmx=True)
+    assert is_confirmation(r.text)
+    [lead] = await new_leads(db)
+    assert (lead["language"], lead["consent_text"]) == ("fi", CONSENT_FI)  # no cookie, no ?lang=: Finnish
+
+
 async def test_a_returning_visitor_scores_higher(lead_client: httpx.AsyncClient, db: AsyncSession) -> None:
     # john.smith@example.com sent one of the seeded sample leads.
     form = await get_form(lead_client, "/contact", "contact")
