@@ -15,7 +15,12 @@ from kroi.parsing import clean_lines, clean_text
 FORM_TYPES = ("contact", "inquiry", "test-drive", "trade-in", "financing")
 LEAD_TYPE = {"contact": "general", "inquiry": "car_inquiry", "test-drive": "test_drive", "trade-in": "trade_in",
              "financing": "financing"}
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+# RFC 5322 dot-atom in ASCII: no leading, trailing or doubled dots in the local part, and no letters such as
+# "ä" there (few mail servers accept them, and the address becomes an unusable Reply-To). The domain is ASCII
+# here; normalize_email turns an internationalised domain into its ASCII (punycode) form first.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"^(?=[^@]{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+$")
 LIMITS = {"name": 120, "email": 254, "phone": 40, "message": 4000, "trade_make": 60, "trade_model": 80,
           "registration": 10}
 # Fields shown per form, in order (common contact fields come first in every form).
@@ -77,6 +82,26 @@ def normalize_phone(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalize_email(raw: str) -> tuple[str | None, str | None]:
+    """(the address in lower case with an ASCII domain, None) or (None, message key of what is wrong)."""
+    local, at, domain = raw.strip().lower().rpartition("@")
+    if not at or not local or not domain:
+        return None, "form.error.email"
+    if not local.isascii():
+        return None, "form.error.email_ascii"
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return None, "form.error.email_dots"
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")  # nameprep + punycode: ääkköset.fi -> xn--kkset-fraa0m.fi
+        except UnicodeError:
+            return None, "form.error.email"
+    email = f"{local}@{domain}"
+    if len(email) > LIMITS["email"] or not EMAIL_RE.match(email):
+        return None, "form.error.email"
+    return email, None
+
+
 def normalize_registration(raw: str) -> str | None:
     text = raw.strip().upper().replace(" ", "-")
     if re.fullmatch(r"[A-ZÅÄÖ]{1,3}[0-9]{1,3}", text):
@@ -120,9 +145,12 @@ def validate(form_type: str, data: Mapping[str, str], ctx: FormContext) -> tuple
             errors[name] = "form.error.too_long"
     if len(values.get("name", "")) == 1 and "name" not in errors:
         errors["name"] = "form.error.too_short"
-    email = values["email"].lower() if values.get("email") else ""
-    if email and "email" not in errors and not EMAIL_RE.match(email):
-        errors["email"] = "form.error.email"
+    email = ""
+    if values.get("email") and "email" not in errors:
+        clean_email, problem = normalize_email(values["email"])
+        if problem:
+            errors["email"] = problem
+        email = clean_email or ""
     phone = None
     if values.get("phone") and "phone" not in errors:
         phone = normalize_phone(values["phone"])

@@ -200,6 +200,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form.error.too_short": ("Kirjoita koko nimesi.", "Please write your full name."),
     "form.error.email": ("Tarkista sähköpostiosoite, esim. nimi@esimerkki.fi.",
                          "Check the e-mail address, e.g. name@example.com."),
+    "form.error.email_ascii": ("Kirjoita @-merkkiä edeltävä osa ilman ääkkösiä ja muita erikoiskirjaimia, "
+                               "esim. maija.meikalainen@esimerkki.fi.",
+                               "Write the part before @ without letters such as ä, ö or å, "
+                               "e.g. maija.meikalainen@example.com."),
+    "form.error.email_dots": ("Sähköpostiosoitteen @-merkkiä edeltävä osa ei voi alkaa eikä päättyä pisteeseen, "
+                              "eikä siinä voi olla kahta pistettä peräkkäin.",
+                              "The part before @ cannot start or end with a dot or have two dots in a row."),
     "form.error.phone": ("Tarkista puhelinnumero, esim. 040 123 4567 tai +358 40 123 4567.",
                          "Check the phone number, e.g. 040 123 4567 or +358 40 123 4567."),
     "form.error.consent": ("Tarvitsemme suostumuksesi voidaksemme vastata.", "We need your consent to answer you."),

@@ -4,9 +4,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kroi.leads.schemas import (FIELDS, FORM_TYPES, LIMITS, REQUIRED, FormContext, normalize_phone,
+from kroi.leads.schemas import (FIELDS, FORM_TYPES, LIMITS, REQUIRED, FormContext, normalize_email, normalize_phone,
                                 normalize_registration, time_slots, validate)
 from kroi.system.services import DEFAULTS
+from kroi.web import i18n
 
 pytestmark = pytest.mark.unit
 
@@ -204,6 +205,35 @@ def test_bad_email(email: str) -> None:
 @pytest.mark.parametrize("email", ["maija@example.fi", "MAIJA.M+leads@sub.example.co.uk", "o'brien@example.ie"])
 def test_good_email(email: str) -> None:
     assert errors_of("contact", email=email) == {}
+
+
+@pytest.mark.parametrize("email", [".a..b.@example.com", ".maija@example.fi", "maija.@example.fi",
+                                   "maija..m@example.fi"])
+def test_dots_at_the_ends_or_doubled_in_the_local_part_are_refused(email: str) -> None:
+    assert errors_of("contact", email=email) == {"email": "form.error.email_dots"}
+
+
+@pytest.mark.parametrize("email", ["ÄÄ@example.com", "jyrki.mäkelä@example.fi", "åsa@example.se"])
+def test_a_local_part_must_be_ascii_and_the_visitor_is_told_so(email: str) -> None:
+    assert errors_of("contact", email=email) == {"email": "form.error.email_ascii"}
+    assert "ääkkösiä" in i18n.translate("fi", "form.error.email_ascii")
+
+
+def test_an_internationalised_domain_is_stored_in_its_ascii_form() -> None:
+    clean, errors = validate("contact", good("contact", email="Maija@Ääkköset.fi"), CTX)
+    assert errors == {}
+    assert clean.email == "maija@xn--kkset-fraa0m.fi"
+    assert clean.email.isascii()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("  Maija.M@Example.FI ", ("maija.m@example.fi", None)),
+    ("maija@ä.fi", ("maija@xn--4ca.fi", None)),
+    ("maija@exa mple.fi", (None, "form.error.email")),
+    ("maija@" + "a" * 250 + ".fi", (None, "form.error.email")),
+])
+def test_normalize_email(raw: str, expected: tuple) -> None:
+    assert normalize_email(raw) == expected
 
 
 def test_bad_phone() -> None:
