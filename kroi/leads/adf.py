@@ -68,11 +68,11 @@ def _vehicle(p: ET.Element, lead: AdfLead) -> None:
     if car and car.price_cents is not None:
         _text(v, "price", _euros(car.price_cents), type="asking", currency="EUR")
     notes = []
-    if lead.lead_type == "financing" and lead.details.get("down_payment_cents") is not None:
+    down = lead.details.get("down_payment_cents")
+    if lead.lead_type == "financing" and isinstance(down, int):
         finance = ET.SubElement(v, "finance")
         _text(finance, "method", "finance")
-        _text(finance, "amount", _euros(int(lead.details["down_payment_cents"])), type="downpayment", limit="exact",
-              currency="EUR")
+        _text(finance, "amount", _euros(down), type="downpayment", limit="exact", currency="EUR")
         if lead.details.get("term_months"):
             notes.append(f"Loan term {lead.details['term_months']} months")  # ADF's <finance> has no term
     if lead.lead_type == "test_drive" and lead.details.get("preferred_date"):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from kroi.db.models import Car
 from kroi.leads import adf
 from kroi.mail.messages import payload
 from kroi.system.services import SiteSettings
-from kroi.web import i18n
+from kroi.web import formatting, i18n
 from kroi.web.templating import Templates
 
 
@@ -46,6 +46,36 @@ class LeadView:
                    car_price_cents=car.price_cents if car else None, car_adf=vehicle)
 
 
+# The form's extra fields in the order a salesperson reads them (test drive, trade-in car, financing).
+DETAIL_ORDER = ("preferred_date", "preferred_time", "registration", "make", "model", "year", "mileage_km",
+                "down_payment_cents", "term_months")
+
+
+def _detail_value(lang: str, key: str, value: Any) -> str:
+    try:
+        if key == "down_payment_cents":
+            return formatting.money(int(value))
+        if key == "mileage_km":
+            return formatting.km(int(value))
+        if key == "term_months":
+            return i18n.translate(lang, "lead.detail.months", n=int(value))
+        if key == "preferred_date":
+            return formatting.date_fi(date.fromisoformat(str(value)))
+        if key == "preferred_time":
+            return i18n.translate(lang, "lead.detail.at", time=str(value).replace(":", ".") if lang == "fi" else value)
+    except (TypeError, ValueError):
+        pass  # an older or hand-edited row: show it as stored
+    return "" if value is None else str(value)
+
+
+def detail_rows(lang: str, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) of a lead's extra fields for people: "Käsiraha: 5 000 €", not "down_payment_cents: 500000"."""
+    known = [k for k in DETAIL_ORDER if k in details]
+    rest = sorted(k for k in details if k not in DETAIL_ORDER)
+    return [(i18n.translate(lang, f"lead.detail.{k}") if k in DETAIL_ORDER else k, _detail_value(lang, k, details[k]))
+            for k in (*known, *rest)]
+
+
 def adf_for(lead: LeadView, site: SiteSettings) -> bytes:
     return adf.document([_adf_of_view(lead, site)])
 
@@ -63,7 +93,7 @@ def lead_mails(templates: Templates, site: SiteSettings, lead: LeadView,
                public_url: str) -> list[tuple[str, dict[str, Any]]]:
     """(kind, outbox payload) for the dealer notification and the visitor's confirmation."""
     dealer_ctx = templates.context("fi", lead=lead, site=site, admin_url=f"{public_url}/admin/leads/{lead.id}",
-                                   public_url=public_url)
+                                   public_url=public_url, details=detail_rows("fi", lead.details or {}))
     type_label = i18n.translate("fi", f"lead.type.{lead.type}")
     dealer = payload(
         to=site.leads.get("notify_email") or site.dealer["email"],

@@ -82,9 +82,38 @@ def test_dealer_mail_lists_trade_in_details(templates: Templates) -> None:
     dealer = dict(lead_mails(templates, SITE, view(type="trade_in", details=details, car_title=None, car_url_path=None,
                                                    car_price_cents=None, car_adf=None),
                              "https://kroi.example"))["lead_dealer"]
-    assert "registration: ABC-123" in dealer["text"]
+    for line in ("Rekisterinumero: ABC-123", "Merkki: Volvo", "Malli: V70", "Vuosimalli: 2011",
+                 "Mittarilukema: 250 000 km"):
+        assert f"\n{line}\n" in dealer["text"], line
+    assert "registration" not in dealer["text"] and "mileage_km" not in dealer["text"]
     root = ET.fromstring(base64.b64decode(dealer["attachments"][0]["data"]))
     assert root.find("prospect/vehicle").get("interest") == "trade-in"
+
+
+def dealer_mail(templates: Templates, lead_type: str, details: dict) -> dict:
+    return dict(lead_mails(templates, SITE, view(type=lead_type, details=details), "https://kroi.example"))[
+        "lead_dealer"]
+
+
+def test_dealer_mail_shows_financing_in_words_and_euros(templates: Templates) -> None:
+    dealer = dealer_mail(templates, "financing", {"down_payment_cents": 500000, "term_months": 48})
+    assert "\nKäsiraha: 5 000 €\nLaina-aika: 48 kk\n" in dealer["text"]
+    assert "down_payment_cents" not in dealer["text"] and "500000" not in dealer["text"]
+    assert "term_months" not in dealer["text"]
+    assert '<th align="left">Käsiraha</th><td>5 000 €</td>' in dealer["html"]
+    assert "down_payment_cents" not in dealer["html"]
+
+
+def test_dealer_mail_shows_the_test_drive_day_as_a_finnish_date(templates: Templates) -> None:
+    dealer = dealer_mail(templates, "test_drive", {"preferred_date": "2025-06-16", "preferred_time": "10:00"})
+    assert "\nToivottu päivä: 16.6.2025\nToivottu kellonaika: klo 10.00\n" in dealer["text"]
+    assert "preferred_date" not in dealer["text"] and "2025-06-16" not in dealer["text"]
+    assert '<th align="left">Toivottu päivä</th><td>16.6.2025</td>' in dealer["html"]
+
+
+def test_dealer_mail_shows_an_unexpected_detail_as_stored(templates: Templates) -> None:
+    dealer = dealer_mail(templates, "financing", {"down_payment_cents": "lots", "campaign": "kevät"})
+    assert "\nKäsiraha: lots\ncampaign: kevät\n" in dealer["text"]
 
 
 def test_build_turns_a_payload_into_a_mime_message() -> None:
