@@ -50,7 +50,7 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
     values = values or {}
     errors = errors or {}
     today = _now().date()
-    chosen_day = _parse_day(values.get("preferred_date")) or today
+    slots, slots_note = _slots_for(site, _parse_day(values.get("preferred_date")))
     order = [f for f in (*FIELDS.get(form_type, ()), "consent") if f in errors]
     if meta is None:
         meta = {"source_page": request.url.path, "referrer": (request.headers.get("referer") or "")[:500]}
@@ -61,7 +61,7 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
         idempotency_key=idempotency_key or secrets.token_hex(16),
         ts=signing.sign(k.settings.secret(), TS_PURPOSE, form_type), meta=meta, required=REQUIRED[form_type],
         today=today.isoformat(), last_day=(today + timedelta(days=60)).isoformat(),
-        slots=time_slots(site.opening_hours, chosen_day) or _all_slots(site), max_months=int(
+        slots=slots, slots_note=slots_note, max_months=int(
             site.financing.get("max_months", 84)), default_months=int(site.financing.get("months", 60)),
     )
 
@@ -71,6 +71,18 @@ def _parse_day(raw: str | None) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+
+
+def _slots_for(site: SiteSettings, day: date | None) -> tuple[list[str], str | None]:
+    """The time-slot options for the chosen day (hours already begun today left out), and the message key
+    that says why there are none. Without a day: today's remaining hours, else every hour any day is open."""
+    now = _now()
+    if day is None:
+        return time_slots(site.opening_hours, now.date(), now) or _all_slots(site), None
+    options = time_slots(site.opening_hours, day, now)
+    if options:
+        return options, None
+    return [], "form.no_times_left" if time_slots(site.opening_hours, day) else "form.closed_day"
 
 
 def _all_slots(site: SiteSettings) -> list[str]:
@@ -260,11 +272,10 @@ async def slots(request: Request, db_session: NamedDependency[AsyncSession]) -> 
     k = kroi(request)
     lang = language(request)
     site = await site_settings.load(db_session, k.cache)
-    day = _parse_day(request.query_params.get("preferred_date"))
-    options = time_slots(site.opening_hours, day) if day else _all_slots(site)
+    options, note = _slots_for(site, _parse_day(request.query_params.get("preferred_date")))
     body = k.templates.page("leads/_slots.html", k.templates.context(
-        lang, fid=_safe_id(request.query_params.get("form_id")) or "test-drive", slots=options, values={},
-        errors={}))
+        lang, fid=_safe_id(request.query_params.get("form_id")) or "test-drive", slots=options, slots_note=note,
+        values={}, errors={}))
     return html(body, cache_control="no-store")
 
 

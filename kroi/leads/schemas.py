@@ -40,6 +40,7 @@ REQUIRED: dict[str, set[str]] = {
     "financing": {"name", "email", "down_payment", "term_months"},
 }
 TEST_DRIVE_DAYS_AHEAD = 60
+TERM_STEP_MONTHS = 12  # loan terms are offered in whole years (12, 24, … up to the dealer's maximum)
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,9 @@ def normalize_registration(raw: str) -> str | None:
     return text if re.fullmatch(REGISTRATION_RE.strip("^$"), text) else None
 
 
-def time_slots(opening_hours: Mapping[str, Any], day: date) -> list[str]:
-    """Hourly test-drive slots on a day: from opening until an hour before closing."""
+def time_slots(opening_hours: Mapping[str, Any], day: date, now: datetime | None = None) -> list[str]:
+    """Hourly test-drive slots on a day: from opening until an hour before closing; with `now` (dealership
+    time), today's slots that have already begun are left out."""
     hours = opening_hours.get(str(day.weekday()))
     if not hours:
         return []
@@ -120,6 +122,8 @@ def time_slots(opening_hours: Mapping[str, Any], day: date) -> list[str]:
     while current <= end:
         slots.append(current.strftime("%H:%M"))
         current += timedelta(hours=1)
+    if now is not None and day == now.date():
+        slots = [slot for slot in slots if slot > now.strftime("%H:%M")]  # the same rule as form.error.time_past
     return slots
 
 
@@ -234,5 +238,7 @@ def _validate_financing(values: dict[str, str], ctx: FormContext, errors: dict[s
     months = _int(values["term_months"]) if values["term_months"] else None
     if values["term_months"] and (months is None or not 12 <= months <= ctx.max_months):
         errors["term_months"] = "form.error.term"
+    elif months is not None and months % TERM_STEP_MONTHS:
+        errors["term_months"] = "form.error.term_step"  # the form offers whole years only
     if not {"down_payment", "term_months"} & errors.keys() and down is not None and months is not None:
         details.update(down_payment_cents=down * 100, term_months=months)

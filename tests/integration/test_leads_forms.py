@@ -1,6 +1,7 @@
 """The five lead forms end to end: HTMX and plain submissions, stored values, errors at the field, blur checks."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import Car
+from kroi.system.repositories import SettingsRepository
 from kroi.web import i18n
 from leadforms import (HX, TZ, activities, confirmation_reference, error_fields, field_error, get_form,
                        is_confirmation, is_full_page, lead_form, new_leads, next_weekday, open_day, outbox_rows, post,
@@ -297,6 +299,18 @@ async def test_unknown_form_type_is_a_400(lead_client: httpx.AsyncClient, db: As
     assert await new_leads(db) == []
 
 
+@pytest.mark.parametrize("term", ["13", "30"])
+async def test_a_loan_term_the_form_does_not_offer_is_refused_at_the_field(lead_client: httpx.AsyncClient,
+                                                                          db: AsyncSession, term: str) -> None:
+    form = await get_form(lead_client, "/contact?type=financing", "financing")
+    assert term not in form.options["term_months"]
+    r = await post(lead_client, form.data(**valid_input("financing", "term@example.fi", term_months=term)),
+                   htmx=True)
+    assert r.status_code == 422
+    assert error_fields(r.text) == {"term_months": i18n.translate("fi", "form.error.term_step")}
+    assert await new_leads(db) == []
+
+
 # --- test drive ---------------------------------------------------------------------------------------------
 
 def _yesterday() -> str:
@@ -330,7 +344,51 @@ async def test_slots_follow_the_chosen_day(lead_client: httpx.AsyncClient) -> No
     assert '<option value="10:00"' in saturday and '<option value="14:00"' in saturday
     assert '<option value="15:00"' not in saturday and '<option value="09:00"' not in saturday
     sunday = (await lead_client.get(f"/leads/slots?preferred_date={next_weekday(6).isoformat()}", headers=HX)).text
-    assert sunday.count("<option") == 1  # only "choose a time"
+    assert sunday.count("<option") == 1  # no times, and it says why
+    assert '<option value="">Suljettu tänä päivänä</option>' in sunday
+    english = (await lead_client.get(f"/leads/slots?preferred_date={next_weekday(6).isoformat()}&lang=en",
+                                     headers=HX)).text
+    assert '<option value="">Closed on this day</option>' in english
+
+
+async def _open_all_day_today(db: AsyncSession) -> None:
+    """Today open 00:00–24:00, so some of today's hours have passed whenever the test runs (after 01:00)."""
+    hours = {str(d): ["09:00", "18:00"] for d in range(7)}
+    hours[str(datetime.now(TZ).weekday())] = ["00:00", "23:59"]
+    await SettingsRepository(db).upsert("opening_hours", hours)
+    await db.commit()
+
+
+async def test_todays_slots_leave_out_hours_that_have_passed(lead_client: httpx.AsyncClient,
+                                                             db: AsyncSession) -> None:
+    now = datetime.now(TZ)
+    if now.hour >= 22:
+        pytest.skip("the last slot of today (22:00) has begun")
+    await _open_all_day_today(db)
+    today = (await lead_client.get(f"/leads/slots?preferred_date={now.date().isoformat()}", headers=HX)).text
+    offered = re.findall(r'<option value="(\d\d:\d\d)"', today)
+    assert offered and all(slot > now.strftime("%H:%M") for slot in offered), (now, offered)
+    assert offered[-1] == "22:00"
+    if now.hour >= 1:
+        assert "00:00" not in offered
+    # The form page with today chosen offers the same (its re-render after an error, say).
+    form = await get_form(lead_client, "/contact?type=test-drive", "test-drive")
+    r = await post(lead_client, form.data(**valid_input("test-drive", "today@example.fi",
+                                                        preferred_date=now.date().isoformat(), phone="")), htmx=True)
+    assert lead_form(r.text, "test-drive").options["preferred_time"][1:] == offered
+
+
+async def test_a_day_whose_hours_have_all_passed_says_so(lead_client: httpx.AsyncClient, db: AsyncSession) -> None:
+    now = datetime.now(TZ)
+    hours = {str(d): None for d in range(7)}
+    if now.hour < 1:
+        pytest.skip("no hour of today has passed yet")
+    hours[str(now.weekday())] = ["00:00", "01:00"]  # one slot, 00:00, already begun
+    await SettingsRepository(db).upsert("opening_hours", hours)
+    await db.commit()
+    r = await lead_client.get(f"/leads/slots?preferred_date={now.date().isoformat()}", headers=HX)
+    assert r.text.count("<option") == 1
+    assert '<option value="">Ei enää vapaita aikoja tänään</option>' in r.text
 
 
 async def test_car_page_answers_the_inquiry_form_for_a_listed_car(lead_client: httpx.AsyncClient,

@@ -94,6 +94,14 @@ def test_time_slots_run_hourly_until_an_hour_before_closing() -> None:
     assert time_slots(HOURS, SATURDAY) == ["10:00", "11:00", "12:00", "13:00", "14:00"]
 
 
+def test_todays_slots_that_have_begun_are_left_out() -> None:
+    # NOW is Wednesday 11:30: 11:00 has begun, 12:00 has not.
+    assert time_slots(HOURS, NOW.date(), NOW)[0] == "12:00"
+    assert time_slots(HOURS, NOW.date(), NOW.replace(hour=12, minute=0))[0] == "13:00"
+    assert time_slots(HOURS, NOW.date(), NOW.replace(hour=17, minute=1)) == []
+    assert time_slots(HOURS, MONDAY, NOW)[0] == "09:00"  # another day: all of them
+
+
 def test_time_slots_are_empty_on_a_closed_day() -> None:
     assert time_slots(HOURS, SUNDAY) == []
     assert time_slots({}, MONDAY) == []
@@ -301,6 +309,8 @@ def test_trade_in_accepts_edge_values() -> None:
     ({"term_months": "6"}, {"term_months": "form.error.term"}),
     ({"term_months": "96"}, {"term_months": "form.error.term"}),
     ({"term_months": "kolme"}, {"term_months": "form.error.term"}),
+    ({"term_months": "13"}, {"term_months": "form.error.term_step"}),
+    ({"term_months": "30"}, {"term_months": "form.error.term_step"}),
 ])
 def test_financing_errors(changes: dict[str, str], expected: dict[str, str]) -> None:
     assert errors_of("financing", **changes) == expected
