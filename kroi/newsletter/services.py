@@ -20,6 +20,19 @@ UNSUBSCRIBE = "news-unsub"
 CONFIRM_MAX_AGE = 7 * 86400
 
 
+def _confirm_payload(payload: object) -> tuple[str | None, datetime | None]:
+    """(address, time of the request the link was sent for) from a confirmation token's payload. A link sent
+    before requests were recorded carries the address alone and fits only a row with no recorded request."""
+    if isinstance(payload, str):
+        return payload, None
+    if isinstance(payload, list) and len(payload) == 2 and all(isinstance(p, str) for p in payload):
+        try:
+            return payload[0], datetime.fromisoformat(payload[1])
+        except ValueError:
+            return None, None
+    return None, None
+
+
 class NewsletterService:
     def __init__(self, session: AsyncSession, templates: Templates, secret: str, public_url: str) -> None:
         self.session = session
@@ -49,7 +62,10 @@ class NewsletterService:
             return "confirmed"
         sub.status, sub.language, sub.consent_text = "pending", language, consent_text
         sub.unsubscribed_at = None
-        token = signing.sign(self.secret, CONFIRM, email.lower())
+        # The link names this request: a link of an earlier request (say, before an unsubscribe) no longer
+        # confirms, since clearing unsubscribed_at above removes the older guard.
+        sub.requested_at = datetime.now(timezone.utc)
+        token = signing.sign(self.secret, CONFIRM, [email.lower(), sub.requested_at.isoformat()])
         confirm_url = f"{self.public_url}/newsletter/confirm?{urlencode({'token': token})}"
         unsubscribe = self.unsubscribe_url(email)
         ctx = self.templates.context(language, confirm_url=confirm_url, unsubscribe_url=unsubscribe)
@@ -67,12 +83,18 @@ class NewsletterService:
         data = signing.unsign(self.secret, CONFIRM, token, max_age=CONFIRM_MAX_AGE)
         if data is None:
             return "invalid"
-        sub = await self._find(str(data[0]))
+        email, requested = _confirm_payload(data[0])
+        if email is None:
+            return "invalid"
+        sub = await self._find(email)
         if sub is None:
             return "invalid"
         if sub.status == "confirmed":
             await self.session.rollback()
             return "already"
+        if sub.requested_at != requested:
+            await self.session.rollback()
+            return "invalid"  # a link of another (earlier) subscription request
         if sub.unsubscribed_at is not None and sub.unsubscribed_at.timestamp() > data[1]:
             await self.session.rollback()
             return "invalid"  # unsubscribed after this link was sent

@@ -193,6 +193,49 @@ async def test_resubscribing_makes_the_same_row_pending_again(client: httpx.Asyn
     assert len(await subscribers(db)) == 1
 
 
+async def test_an_old_confirmation_link_does_not_confirm_a_later_subscription(client: httpx.AsyncClient,
+                                                                             db: AsyncSession) -> None:
+    """Subscribe, unsubscribe, subscribe again: the first request's link (still within its 7 days) must not
+    confirm the new request; only the link sent for it does."""
+    await subscribe(client, "twice@example.fi")
+    old_confirm = await confirm_link(db, "twice@example.fi")
+    one_click = (await outbox_rows(db))[-1]["payload"]["headers"]["List-Unsubscribe"].strip("<>")
+    assert (await client.post(local(one_click))).status_code == 200
+    assert (await the_row(db, "twice@example.fi"))["status"] == "unsubscribed"
+
+    await subscribe(client, "twice@example.fi")
+    new_confirm = await confirm_link(db, "twice@example.fi")
+    assert new_confirm != old_confirm
+    r = await client.get(local(old_confirm))
+    assert r.status_code == 400 and status_text(r.text) == i18n.translate("fi", "news.bad_link")
+    assert (await the_row(db, "twice@example.fi"))["status"] == "pending"
+
+    # A second request while pending also replaces the first one's link.
+    await subscribe(client, "twice@example.fi")
+    newest = await confirm_link(db, "twice@example.fi")
+    assert (await client.get(local(new_confirm))).status_code == 400
+    assert (await the_row(db, "twice@example.fi"))["status"] == "pending"
+    r = await client.get(local(newest))
+    assert r.status_code == 200 and status_text(r.text) == i18n.translate("fi", "news.confirmed")
+    assert (await the_row(db, "twice@example.fi"))["status"] == "confirmed"
+
+
+async def test_a_link_of_the_older_kind_works_only_while_no_later_request_was_made(
+        client: httpx.AsyncClient, news_settings: Settings, db: AsyncSession) -> None:
+    """Links mailed before the request time was recorded carry the address alone (valid for 7 days)."""
+    await subscribe(client, "legacy@example.fi")
+    t = NewsletterSubscriber.__table__
+    await db.execute(t.update().where(t.c.email == "legacy@example.fi").values(requested_at=None))
+    await db.commit()
+    legacy = signing.sign(news_settings.secret(), CONFIRM, "legacy@example.fi")
+    assert (await client.get("/newsletter/confirm", params={"token": legacy})).status_code == 200
+    assert (await the_row(db, "legacy@example.fi"))["status"] == "confirmed"
+
+    await subscribe(client, "other@example.fi")
+    stale = signing.sign(news_settings.secret(), CONFIRM, "other@example.fi")
+    assert (await client.get("/newsletter/confirm", params={"token": stale})).status_code == 400
+
+
 async def test_one_row_per_address_whatever_the_case(client: httpx.AsyncClient, db: AsyncSession) -> None:
     for email in ("Case@Example.fi", "case@example.FI", "CASE@EXAMPLE.FI"):
         assert (await subscribe(client, email)).status_code == 200

@@ -69,6 +69,8 @@ class NewsletterSubscriber(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest subscription request; its confirmation link carries this time and no other link confirms.
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint(in_list("status", ("pending", "confirmed", "unsubscribed")), name="status_valid"),
         Index("uq_newsletter_subscribers_email_lower", text("lower(email)"), unique=True),
