@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from urllib.parse import parse_qs, urlsplit
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
     order = [f for f in (*FIELDS.get(form_type, ()), "consent") if f in errors]
     if meta is None:
         meta = {"source_page": request.url.path, "referrer": (request.headers.get("referer") or "")[:500]}
-        meta |= {u: (request.query_params.get(u) or "")[:100] for u in UTM}
+        meta |= _campaign_tags(request)
     return k.templates.context(
         lang, form_type=form_type, car=car, values=values, errors=errors, form_error=form_error,
         first_error=order[0] if order else None, fid=fid or form_type, csrf_token=csrf_token(request),
@@ -64,6 +65,18 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
         slots=slots, slots_note=slots_note, max_months=int(
             site.financing.get("max_months", 84)), default_months=int(site.financing.get("months", 60)),
     )
+
+
+def _campaign_tags(request: Request) -> dict[str, str]:
+    """utm_* of the form page, or else of the page of this site the visitor came from (a campaign's landing
+    page one click before the form). No cookie: attribution that outlives the visit would need consent."""
+    tags = {u: (request.query_params.get(u) or "")[:100] for u in UTM}
+    if not any(tags.values()):
+        referer = urlsplit(request.headers.get("referer") or "")
+        if referer.netloc == request.url.netloc:
+            came_from = parse_qs(referer.query)
+            tags = {u: (came_from.get(u) or [""])[0][:100] for u in UTM}
+    return tags
 
 
 def _parse_day(raw: str | None) -> date | None:

@@ -129,6 +129,33 @@ async def test_referrer_is_recorded_from_the_form_page(lead_client: httpx.AsyncC
     assert lead["utm_source"] is None
 
 
+LANDING = "http://testserver/cars?utm_source=google&utm_medium=cpc&utm_campaign=kevat-2025&sort=price_asc"
+
+
+async def test_campaign_tags_of_the_page_before_the_form_reach_the_lead(lead_client: httpx.AsyncClient,
+                                                                     db: AsyncSession) -> None:
+    volvo = await seeded_car(db, "VLV-60")
+    # The shopper landed on a campaign link and clicked a car: its form carries the landing page's tags.
+    r = await lead_client.get(volvo.url, headers={"Referer": LANDING + "&utm_source=" + "x" * 300})
+    form = lead_form(r.text, "inquiry")
+    assert (form.values["utm_source"], form.values["utm_medium"], form.values["utm_campaign"]) == (
+        "google", "cpc", "kevat-2025")
+    assert not any(c.startswith("kroi_utm") for c in r.headers.get_list("set-cookie")), "no tracking cookie"
+    await post(lead_client, form.data(**valid_input("inquiry", "utm@example.fi")), htmx=True)
+    [lead] = await new_leads(db)
+    assert (lead["utm_source"], lead["utm_medium"], lead["utm_campaign"]) == ("google", "cpc", "kevat-2025")
+
+
+async def test_the_form_pages_own_campaign_tags_win_and_other_sites_tags_are_not_ours(
+        lead_client: httpx.AsyncClient) -> None:
+    r = await lead_client.get("/contact?utm_source=newsletter&utm_medium=email", headers={"Referer": LANDING})
+    form = lead_form(r.text, "contact")
+    assert (form.values["utm_source"], form.values["utm_medium"]) == ("newsletter", "email")
+    assert not form.values.get("utm_campaign")
+    r = await lead_client.get("/contact", headers={"Referer": "https://other.example/?utm_source=spam"})
+    assert not lead_form(r.text, "contact").values.get("utm_source")
+
+
 async def test_a_visitor_writing_in_english_gets_english_forms_and_consent(lead_client: httpx.AsyncClient,
                                                                           db: AsyncSession) -> None:
     lead_client.cookies.set("kroi_lang", "en")
@@ -143,14 +170,15 @@ async def test_a_visitor_writing_in_english_gets_english_forms_and_consent(lead_
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 async def test_the_language_of_the_page_with_the_form_is_the_language_of_the_lead(
         lead_client: httpx.AsyncClient, db: AsyncSession, htmx: bool) -> None:
-    """A car page opened with ?lang=en (no language cookie) posts to a bare /leads: the lead, its consent text,
+    """A car page opened with ?lang=en posts to a bare /leads: the lead, its consent text,
     the answer and the confirmation mail are still English."""
     volvo = await seeded_car(db, "VLV-60")
     r = await lead_client.get(f"{volvo.url}?lang=en")
     assert i18n.translate("en", "form.consent") in r.text
     form = lead_form(r.text, "inquiry")
     assert form.values["lang"] == "en"
-    assert "kroi_lang" not in lead_client.cookies
+    # ?lang= also sets the language cookie; without it (blocked cookies) the form's hidden field is enough.
+    lead_client.cookies.delete("kroi_lang")
     r = await post(lead_client, form.data(**valid_input("inquiry", "english@example.com")), htmx=htmx, follow=True)
     assert r.status_code == 200
     assert "Thank you, we have your message!" in r.text
@@ -165,6 +193,7 @@ async def test_the_language_of_the_page_with_the_form_is_the_language_of_the_lea
 async def test_a_refused_form_keeps_its_language_and_a_made_up_one_is_ignored(lead_client: httpx.AsyncClient,
                                                                               db: AsyncSession) -> None:
     form = await get_form(lead_client, "/contact?lang=en", "contact")
+    lead_client.cookies.delete("kroi_lang")  # the hidden field alone carries the language
     r = await post(lead_client, form.data(**valid_input("contact", "not-an-address")), htmx=True)
     assert field_error(r.text, "email") == i18n.translate("en", "form.error.email")
     assert lead_form(r.text, "contact").values["lang"] == "en"
