@@ -31,7 +31,7 @@ RESULTS = ROOT / "bench" / "results"
 
 
 async def fill(settings: Settings, cars: int, views: int, media: Path) -> dict[str, float]:
-    engine = make_engine(settings)
+    engine = make_engine(settings, command_timeout=None)  # one INSERT of a million view events
     timings = {}
     async with make_sessionmaker(engine)() as session:
         await seed_all(session, media, "bench@example.test", "bench-password-long-enough")

@@ -139,7 +139,7 @@ async def _seed_and_load(url: str, cars: int) -> tuple[int, float, dict]:
     from sqlalchemy import text
 
     settings = Settings(env="test", database_url=url, var_dir=VAR, media_dir=MEDIA)
-    engine = make_engine(settings)
+    engine = make_engine(settings, command_timeout=None)
     try:
         async with make_sessionmaker(engine)() as session:
             await seed_all(session, settings.media_root, "bench@example.test", secrets.token_urlsafe(24))

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kroi.settings import Settings
 
 
-def make_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+def make_engine(settings: Settings, url: str | None = None, *, command_timeout: float | None = 30) -> AsyncEngine:
+    """The app's engine. Bulk work (the demo load, benchmarks) passes a longer command_timeout, or None."""
     return create_async_engine(
         url or settings.database_url,
         pool_size=settings.db_pool_size,
@@ -20,7 +21,7 @@ def make_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         # cannot see the values: a price range or a rare brand then gets the plan of an average one (facets
         # with a price range 17 -> 79 ms, docs/performance.md). Planning each run costs 0.3-2 ms.
         connect_args={"server_settings": {"application_name": "kroi", "plan_cache_mode": "force_custom_plan"},
-                      "timeout": 5, "command_timeout": 30},
+                      "timeout": 5, "command_timeout": command_timeout},
     )
 
 
