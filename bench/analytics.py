@@ -25,6 +25,7 @@ from kroi.db.session import make_engine, make_sessionmaker  # noqa: E402
 from kroi.seeding.demo import load_demo  # noqa: E402
 from kroi.seeding.original import seed_all  # noqa: E402
 from kroi.settings import Settings  # noqa: E402
+from kroi.storage import LocalStorage  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -33,9 +34,9 @@ async def fill(settings: Settings, cars: int, views: int, media: Path) -> dict[s
     engine = make_engine(settings, command_timeout=None)  # one INSERT of a million view events
     timings = {}
     async with make_sessionmaker(engine)() as session:
-        await seed_all(session, media, "bench@example.test", "bench-password-long-enough")
+        await seed_all(session, LocalStorage(media), "bench@example.test", "bench-password-long-enough")
         t = time.perf_counter()
-        await load_demo(session, cars, media)
+        await load_demo(session, cars, LocalStorage(media))
         timings["load_cars_s"] = time.perf_counter() - t
     async with engine.begin() as conn:
         t = time.perf_counter()

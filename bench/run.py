@@ -136,20 +136,21 @@ async def _seed_and_load(url: str, cars: int) -> tuple[int, float, dict]:
     from kroi.seeding.demo import load_demo
     from kroi.seeding.original import seed_all
     from kroi.settings import Settings
+    from kroi.storage import make_storage
     from sqlalchemy import text
 
     settings = Settings(env="test", database_url=url, var_dir=VAR, media_dir=MEDIA)
     engine = make_engine(settings, command_timeout=None)
     try:
         async with make_sessionmaker(engine)() as session:
-            await seed_all(session, settings.media_root, "bench@example.test", secrets.token_urlsafe(24))
+            await seed_all(session, make_storage(settings), "bench@example.test", secrets.token_urlsafe(24))
         async with make_sessionmaker(engine)() as session:
             # CPU used by the load, so that a run on a busy machine can still be judged: the PostgreSQL backend
             # (the pool hands the same connection to the closing VACUUM) and this process (all its threads).
             pid = await session.scalar(text("SELECT pg_backend_pid()"))
             backend0, own0 = _proc_cpu_seconds(pid), time.process_time()
             load0 = os.getloadavg()[0]
-            added, seconds = await load_demo(session, cars, settings.media_root)
+            added, seconds = await load_demo(session, cars, make_storage(settings))
             backend1, own1 = _proc_cpu_seconds(pid), time.process_time()
         cpu = {"postgres_backend_cpu_s": round(backend1 - backend0, 1) if backend0 is not None and backend1 else None,
                "python_cpu_s": round(own1 - own0, 1), "load_average_before": round(load0, 1),

@@ -34,6 +34,7 @@ from kroi.db.session import make_engine, make_sessionmaker
 from kroi.security.passwords import hash_password
 from kroi.seeding.original import seed_all
 from kroi.settings import Settings
+from kroi.storage import make_storage
 
 import smtp
 from helpers import PAGE_SIZE, STAFF, STAFF_PASSWORD
@@ -91,7 +92,7 @@ async def _seed(settings: Settings, users: list[User]) -> None:
     try:
         await testing.truncate_all(engine)
         async with make_sessionmaker(engine)() as session:
-            await seed_all(session, settings.media_root, settings.admin_email,
+            await seed_all(session, make_storage(settings), settings.admin_email,
                            settings.admin_password.get_secret_value())
             session.add_all(users)  # after the seed, which makes only the admin
             await session.commit()

@@ -48,13 +48,15 @@ def _migrate(settings: Settings) -> None:
 async def _seed(settings: Settings, demo: int) -> None:
     from kroi.db.session import make_engine, make_sessionmaker
     from kroi.seeding.original import seed_all
+    from kroi.storage import make_storage
 
+    storage = make_storage(settings)  # the bucket when KROI_S3_BUCKET is set: media_url points there
     # A demo load of 100,000 cars rebuilds the search index in one statement: no 30 s request limit.
     engine = make_engine(settings, command_timeout=None if demo else 30)
     try:
         async with make_sessionmaker(engine)() as session:
             report = await seed_all(
-                session, settings.media_root, settings.admin_email,
+                session, storage, settings.admin_email,
                 settings.admin_password.get_secret_value() if settings.admin_password else None,
             )
         click.echo(f"seed: {report.cars_added} cars, {report.settings_added} settings, "
@@ -68,7 +70,7 @@ async def _seed(settings: Settings, demo: int) -> None:
             from kroi.seeding.demo import load_demo
 
             async with make_sessionmaker(engine)() as session:
-                added, seconds = await load_demo(session, demo, settings.media_root)
+                added, seconds = await load_demo(session, demo, storage)
             click.echo(f"seed: {added} demo cars added in {seconds:.1f} s")
         await _bump_all(settings)
     finally:

@@ -14,6 +14,8 @@ from kroi.settings import Settings
 class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def sizes(self, folder: str) -> dict[str, int]:
+        """Every key under `folder` ("seed/") with its size in bytes, so seeding can skip what is there."""
 
 
 class LocalStorage:
@@ -40,6 +42,15 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, True)
 
+    async def sizes(self, folder: str) -> dict[str, int]:
+        top = self._path(folder)
+
+        def walk() -> dict[str, int]:
+            return {f.relative_to(self.root).as_posix(): f.stat().st_size
+                    for f in top.rglob("*") if f.is_file()}
+
+        return await asyncio.to_thread(walk)
+
 
 class S3Storage:
     """Any S3-compatible service (AWS, MinIO, Hetzner, UpCloud…) through boto3, run in a thread."""
@@ -60,6 +71,14 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=key)
+
+    async def sizes(self, folder: str) -> dict[str, int]:
+        def listing() -> dict[str, int]:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=folder.rstrip("/") + "/")
+            return {o["Key"]: o["Size"] for page in pages for o in page.get("Contents", ())}
+
+        return await asyncio.to_thread(listing)
 
 
 def make_storage(settings: Settings) -> Storage:

@@ -23,6 +23,7 @@ from kroi.db.base import Base
 from kroi.db.session import make_engine, make_sessionmaker
 from kroi.seeding.original import seed_all
 from kroi.settings import Settings
+from kroi.storage import make_storage
 
 
 @pytest.fixture(scope="session")
@@ -158,7 +159,7 @@ async def reset(settings: Settings, _session_engines: dict) -> AsyncIterator[Non
     if snapshot is None:
         await testing.truncate_all(engine)
         async with make_sessionmaker(engine)() as session:
-            await seed_all(session, settings.media_root, settings.admin_email,
+            await seed_all(session, make_storage(settings), settings.admin_email,
                            settings.admin_password.get_secret_value())
         _SEEDED[url] = await _copy_out(engine)
         _CLEAN[url] = await _fingerprint(engine)

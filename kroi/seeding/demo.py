@@ -2,7 +2,7 @@
 
 Reproducible: the random generator is seeded from the current largest car id and N, so the same database
 state gives the same cars, and a second call adds different ones. Pictures come from a small pool drawn
-once under {media_root}/demo/ and shared by all demo cars.
+once into storage under demo/ and shared by all demo cars.
 """
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kroi.db.models.inventory import BODY_TYPES, FUELS
 from kroi.inventory.services import slugify
-from kroi.seeding.images import draw_car, save_variants
+from kroi.seeding.images import VARIANTS, draw_car, encode_variants
 from kroi.seeding.original import ensure_brand_model, ensure_features, load_cars
+from kroi.storage import Storage
 
 # --- the catalogue ------------------------------------------------------------------------------------------
 # Engine spec: "label:fuel:kW:cc[:drive[:from[-to]]]" (cc empty for electric; drive fwd when left out).
@@ -660,15 +660,23 @@ def pool_paths() -> list[tuple[str, str, str, int]]:
             for body in BODY_TYPES for key, hex_ in POOL_COLOURS.items() for shot in range(1, SHOTS + 1)]
 
 
-def ensure_image_pool(media_root: Path) -> int:
-    """Draw the missing pool pictures (all three variants each); returns how many were drawn."""
+def _draw_pool_picture(body: str, hex_: str, shot: int) -> dict[str, bytes]:
+    img = draw_car(hex_, body, f"Demo · {BODY_FI[body]}", scene=shot - 1, mirror=shot == 2)
+    return encode_variants(img)
+
+
+async def ensure_image_pool(storage: Storage) -> int:
+    """Draw and store the missing pool pictures (all three variants each); returns how many were drawn.
+
+    The pool is the only thing uploaded, once: every demo car's image rows reference it, whatever N is.
+    """
+    present = await storage.sizes("demo/")
     drawn = 0
     for stem, body, hex_, shot in pool_paths():
-        target = media_root / stem
-        if all(Path(f"{target}-{v}.webp").exists() for v in ("thumb", "card", "full")):
+        if all(f"{stem}-{v}.webp" in present for v in VARIANTS):
             continue
-        img = draw_car(hex_, body, f"Demo · {BODY_FI[body]}", scene=shot - 1, mirror=shot == 2)
-        save_variants(img, target)
+        variants = await asyncio.to_thread(_draw_pool_picture, body, hex_, shot)  # CPU: off the event loop
+        await asyncio.gather(*(storage.put(f"{stem}-{v}.webp", data, "image/webp") for v, data in variants.items()))
         drawn += 1
     return drawn
 
@@ -727,14 +735,13 @@ def _batch(gen: "_Generator", ids: list[int]) -> tuple[list, list, list, list]:
     return cars, car_features, images, prices
 
 
-async def load_demo(session: AsyncSession, n: int, media_root: Path) -> tuple[int, float]:
+async def load_demo(session: AsyncSession, n: int, storage: Storage) -> tuple[int, float]:
     """Add n synthetic cars (with equipment, pictures and price history) and commit; returns (added, seconds)."""
     started = time.perf_counter()
     if n <= 0:
         return 0, 0.0
-    media_root = Path(media_root)
-    # The picture pool is drawn in a thread while the rows are generated and copied.
-    pictures = asyncio.create_task(asyncio.to_thread(ensure_image_pool, media_root))
+    # The picture pool is drawn (in threads) and stored while the rows are generated and copied.
+    pictures = asyncio.create_task(ensure_image_pool(storage))
     try:
         features = sorted((await ensure_features(session)).values(), key=lambda f: f.id)
         brand_ids: dict[str, int] = {}

@@ -1,6 +1,7 @@
 """Illustrated car pictures drawn locally with Pillow (no photos can be fetched), saved as WebP variants."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -64,9 +65,19 @@ def draw_car(colour_hex: str, body_type: str, label: str, scene: int = 0, mirror
     return img
 
 
+def encode_variants(img: Image.Image) -> dict[str, bytes]:
+    """The thumb/card/full variants as WebP bytes, for whatever storage they go to."""
+    out = {}
+    for name, size in VARIANTS.items():
+        buf = io.BytesIO()
+        img.resize(size, Image.Resampling.LANCZOS).save(buf, "WEBP", quality=72, method=6)
+        out[name] = buf.getvalue()
+    return out
+
+
 def save_variants(img: Image.Image, stem: Path) -> tuple[int, int]:
     """Write {stem}-thumb/card/full.webp; return the full variant's size."""
     stem.parent.mkdir(parents=True, exist_ok=True)
-    for name, size in VARIANTS.items():
-        img.resize(size, Image.Resampling.LANCZOS).save(f"{stem}-{name}.webp", "WEBP", quality=72, method=6)
+    for name, data in encode_variants(img).items():
+        Path(f"{stem}-{name}.webp").write_bytes(data)
     return VARIANTS["full"]

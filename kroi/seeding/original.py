@@ -5,7 +5,6 @@ Idempotent: every row is looked up by its natural key first, so a second run cha
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.db.models import Brand, Car, CarFeature, CarImage, CarModel, CarPriceHistory, Feature, Lead, User
 from kroi.inventory.services import slugify
 from kroi.security.passwords import generate_password, hash_password, password_problem
+from kroi.storage import Storage
 from kroi.system.repositories import SettingsRepository
 from kroi.system.services import DEFAULTS
 
@@ -68,18 +68,23 @@ async def ensure_features(session: AsyncSession) -> dict[str, Feature]:
     return existing
 
 
-def install_seed_images(media_root: Path) -> None:
-    """Copy the shipped seed images into the media folder (skipping files already there)."""
-    target = media_root / "seed"
-    target.mkdir(parents=True, exist_ok=True)
-    for file in SEED_IMAGES.glob("*.webp"):
-        dest = target / file.name
-        if not dest.exists() or dest.stat().st_size != file.stat().st_size:
-            shutil.copyfile(file, dest)
+async def install_seed_images(storage: Storage) -> int:
+    """Put the shipped seed images into storage, skipping those already there; returns how many were written.
+
+    Through the Storage interface, not into the local folder: with S3 configured, media_url points at the bucket.
+    """
+    present = await storage.sizes("seed/")
+    written = 0
+    for file in sorted(SEED_IMAGES.glob("*.webp")):
+        key = f"seed/{file.name}"
+        if present.get(key) != file.stat().st_size:
+            await storage.put(key, file.read_bytes(), "image/webp")
+            written += 1
+    return written
 
 
-async def seed_cars(session: AsyncSession, media_root: Path) -> int:
-    install_seed_images(media_root)
+async def seed_cars(session: AsyncSession, storage: Storage) -> int:
+    await install_seed_images(storage)
     features = await ensure_features(session)
     now = datetime.now(timezone.utc)
     added = 0
@@ -163,11 +168,11 @@ async def seed_sample_leads(session: AsyncSession) -> int:
     return len(SAMPLE_LEADS)
 
 
-async def seed_all(session: AsyncSession, media_root: Path, admin_email: str | None,
+async def seed_all(session: AsyncSession, storage: Storage, admin_email: str | None,
                    admin_password: str | None) -> SeedReport:
     report = SeedReport()
     report.settings_added = await SettingsRepository(session).insert_missing(DEFAULTS)
-    report.cars_added = await seed_cars(session, media_root)
+    report.cars_added = await seed_cars(session, storage)
     report.admin_email, report.admin_password = await ensure_admin(session, admin_email, admin_password)
     report.leads_added = await seed_sample_leads(session)
     await session.commit()

@@ -17,6 +17,7 @@ from kroi.inventory.search import parse_query
 from kroi.inventory.services import slugify
 from kroi.seeding.demo import load_demo
 from kroi.seeding.original import load_cars
+from kroi.storage import LocalStorage
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -41,7 +42,7 @@ async def _search_ids(db: AsyncSession, **args: list[str]) -> set[int]:
 
 async def test_demo_cars_are_valid_and_complete(db: AsyncSession, demo_media: Path) -> None:
     seed_max = await db.scalar(select(func.max(Car.id)))
-    added, seconds = await load_demo(db, N, demo_media)
+    added, seconds = await load_demo(db, N, LocalStorage(demo_media))
     assert added == N and seconds > 0
     cars = await _demo_cars(db, seed_max)
     assert len(cars) == N
@@ -100,7 +101,7 @@ async def test_demo_cars_are_valid_and_complete(db: AsyncSession, demo_media: Pa
 
 async def test_demo_cars_are_searchable(db: AsyncSession, demo_media: Path) -> None:
     seed_max = await db.scalar(select(func.max(Car.id)))
-    await load_demo(db, N, demo_media)
+    await load_demo(db, N, LocalStorage(demo_media))
     listed = [c for c in await _demo_cars(db, seed_max) if c.status in ("available", "reserved")]
     models = {m.id: m for m in await db.scalars(select(CarModel))}
 
@@ -127,8 +128,8 @@ async def test_demo_cars_are_searchable(db: AsyncSession, demo_media: Path) -> N
 
 
 async def test_a_second_load_adds_other_cars(db: AsyncSession, demo_media: Path) -> None:
-    await load_demo(db, 40, demo_media)
-    await load_demo(db, 40, demo_media)
+    await load_demo(db, 40, LocalStorage(demo_media))
+    await load_demo(db, 40, LocalStorage(demo_media))
     rows = (await db.execute(select(Car.registration_number, Car.vin, Car.title))).all()
     assert len(rows) == len(load_cars()) + 80
     plates = [r.registration_number for r in rows]
@@ -142,7 +143,7 @@ async def test_sorted_text_search_lists_the_same_cars_either_way(db: AsyncSessio
     """A sorted text search with few matches is listed from their ids; the result must equal the index walk's."""
     import kroi.inventory.repositories as repositories
 
-    await load_demo(db, N, demo_media)
+    await load_demo(db, N, LocalStorage(demo_media))
     repo = InventoryRepository(db)
 
     async def pages(q: str) -> list[list[int]]:

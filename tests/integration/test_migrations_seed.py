@@ -13,6 +13,7 @@ from kroi.db.migrate import downgrade, upgrade
 from kroi.db.models import User
 from kroi.security.passwords import verify_password
 from kroi.seeding.original import seed_all
+from kroi.storage import make_storage
 
 TABLES_SQL = ("SELECT table_name FROM information_schema.tables "
               "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version'")
@@ -66,7 +67,7 @@ async def _counts(session) -> dict[str, int]:  # noqa: ANN001
 async def test_seeding_twice_adds_nothing(db, settings) -> None:  # noqa: ANN001
     before = await _counts(db)
     assert before["cars"] == 9 and before["users"] == 1 and before["settings"] >= 1 and before["leads"] == 3
-    report = await seed_all(db, settings.media_root, settings.admin_email, settings.admin_password.get_secret_value())
+    report = await seed_all(db, make_storage(settings), settings.admin_email, settings.admin_password.get_secret_value())
     assert (report.cars_added, report.settings_added, report.leads_added) == (0, 0, 0)
     assert report.admin_email is None and report.admin_password is None
     assert await _counts(db) == before
@@ -96,7 +97,7 @@ async def test_without_a_given_password_each_seed_generates_its_own(db, settings
     hashes = []
     for _ in range(2):
         await _drop_admin(db)
-        report = await seed_all(db, settings.media_root, None, None)
+        report = await seed_all(db, make_storage(settings), None, None)
         assert report.cars_added == 0  # the rest of the seed is already there
         assert report.admin_email == "admin@kroiautocenter.fi"
         assert report.admin_password and len(report.admin_password) >= 12
@@ -115,6 +116,6 @@ async def test_without_a_given_password_each_seed_generates_its_own(db, settings
 async def test_a_weak_admin_password_is_refused(db, settings) -> None:  # noqa: ANN001
     await _drop_admin(db)
     with pytest.raises(ValueError, match="KROI_ADMIN_PASSWORD"):
-        await seed_all(db, settings.media_root, None, "short")
+        await seed_all(db, make_storage(settings), None, "short")
     await db.rollback()
     assert (await db.execute(text("SELECT count(*) FROM users WHERE role = 'admin'"))).scalar() == 0

@@ -1,6 +1,6 @@
 """Images in S3-compatible object storage: a real S3 HTTP server on loopback (moto's), reached through boto3 and
-KROI_S3_ENDPOINT_URL as a MinIO or a cloud bucket would be. Uploads, the public page's links and deletes all go
-to the bucket, and nothing to the local media folder."""
+KROI_S3_ENDPOINT_URL as a MinIO or a cloud bucket would be. Uploads, the public page's links, deletes, the seed
+pictures and the demo pool all go to the bucket, and nothing to the local media folder."""
 from __future__ import annotations
 
 import io
@@ -22,8 +22,10 @@ from admin_support import HX, admin_id, csrf, sign_in_as
 from kroi import testing
 from kroi.db.models import CarImage
 from kroi.seeding.images import VARIANTS
+from kroi.seeding.demo import ensure_image_pool, load_demo, pool_paths
+from kroi.seeding.original import SEED_IMAGES, install_seed_images, seed_all
 from kroi.settings import Settings
-from kroi.storage import S3Storage, make_storage
+from kroi.storage import LocalStorage, S3Storage, make_storage
 from support import with_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -120,4 +122,43 @@ async def test_an_uploaded_photo_lives_in_the_bucket_is_linked_from_there_and_de
         assert r.status_code == 200
         assert [i for i, _ in await image_rows(db, car.id)] == [i for i, _ in rows[:-1]]
         assert bucket_keys(s3_settings) == set()
+    assert local_files(s3_settings) == []
+
+
+async def test_seeding_puts_the_seed_images_into_the_bucket_once(s3_settings: Settings, db: AsyncSession) -> None:
+    storage = make_storage(s3_settings)
+    shipped = {f"seed/{f.name}" for f in SEED_IMAGES.glob("*.webp")}
+    assert len(shipped) == 81
+    await seed_all(db, storage, None, None)
+    assert bucket_keys(s3_settings) == shipped
+    # Every image row of the seeded cars names objects that are there.
+    paths = set((await db.scalars(select(CarImage.path))).all())
+    assert paths and {f"{p}-{v}.webp" for p in paths for v in VARIANTS} == shipped
+    # A second run uploads nothing; an object that differs from the shipped file is put back.
+    assert await install_seed_images(storage) == 0
+    _client(s3_settings).put_object(Bucket=s3_settings.s3_bucket, Key="seed/golf-1-card.webp", Body=b"half")
+    assert await install_seed_images(storage) == 1
+    got = _client(s3_settings).get_object(Bucket=s3_settings.s3_bucket, Key="seed/golf-1-card.webp")["Body"].read()
+    assert got == (SEED_IMAGES / "golf-1-card.webp").read_bytes()
+    assert local_files(s3_settings) == []
+
+
+async def test_the_demo_pool_is_uploaded_once_and_shared(s3_settings: Settings, db: AsyncSession) -> None:
+    # The pool drawn locally by the demo tests (drawn now if missing) goes to the bucket but for one picture, so
+    # the load has to draw and upload that one and skip the rest.
+    local = LocalStorage(testing.ROOT / "var" / "test-demo-media")
+    await ensure_image_pool(local)
+    pool = {f"{stem}-{v}.webp" for stem, *_ in pool_paths() for v in VARIANTS}
+    left_out = f"{pool_paths()[7][0]}-"
+    client = _client(s3_settings)
+    for key in sorted(pool):
+        if not key.startswith(left_out):
+            client.put_object(Bucket=s3_settings.s3_bucket, Key=key, Body=(local.root / key).read_bytes())
+    storage = make_storage(s3_settings)
+    before = max((await db.scalars(select(CarImage.car_id))).all())
+    await load_demo(db, 30, storage)
+    assert bucket_keys(s3_settings) == pool
+    paths = set((await db.scalars(select(CarImage.path).where(CarImage.car_id > before))).all())
+    assert paths and {f"{p}-full.webp" for p in paths} <= pool
+    assert await ensure_image_pool(storage) == 0
     assert local_files(s3_settings) == []
