@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sa_exc
 
 from kroi.web import i18n
 from kroi.web.render import html, wants_fragment
@@ -73,8 +75,36 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
                         media_type="text/plain")
 
 
+def database_unavailable_handler(request: Request, exc: Exception) -> Response:
+    """The database is down, unreachable or has no free connection: a 503 that says to try again soon (an
+    outage, not a fault of the page), with Retry-After; logged once per request, without a trace."""
+    from kroi.web.context import language
+
+    if not (isinstance(exc, DATABASE_UNAVAILABLE) or getattr(exc, "connection_invalidated", False)):
+        return internal_error_handler(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    lang = language(request)
+    try:
+        response = _render(request, 503, "error.503", i18n.translate(lang, "error.503_text"), "unavailable")
+    except Exception:  # the error page needs the settings, which may need the database
+        response = Response(i18n.translate(lang, "error.503_text"), status_code=503, media_type="text/plain")
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+# Connection refused or lost, the pool's wait timed out, a statement timed out: the database, not the page.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, ConnectionError,
+                        socket.gaierror, TimeoutError)
+
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
     NotFoundException: http_exception_handler,
+    sa_exc.OperationalError: database_unavailable_handler,
+    sa_exc.InterfaceError: database_unavailable_handler,
+    sa_exc.TimeoutError: database_unavailable_handler,
+    sa_exc.DBAPIError: database_unavailable_handler,
+    ConnectionError: database_unavailable_handler,
+    socket.gaierror: database_unavailable_handler,
+    TimeoutError: database_unavailable_handler,
     Exception: internal_error_handler,
 }
