@@ -32,6 +32,7 @@ from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
 from kroi.leads import admin as leads_admin
 from kroi.leads import controllers as leads
+from kroi.mail import admin as mail_admin
 from kroi.mail import worker as mail_worker
 from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
@@ -166,7 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Router(path="/", include_in_schema=False, route_handlers=[
                 *inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
                 inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
-                accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, static, media]),
+                accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, mail_admin.ROUTER, static, media]),
             api.ROUTER,
         ],
         openapi_config=OpenAPIConfig(title="Kroi Auto Center API", version="1.0.0", path="/schema",

@@ -58,6 +58,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/admin/settings"): "admin",
     ("POST", "/admin/settings"): "admin",
     ("GET", "/admin/audit"): "admin",
+    ("GET", "/admin/mail"): "viewer",
+    ("POST", "/admin/mail/retry"): "sales",
     ("GET", "/api/cars"): "viewer",
     ("POST", "/api/cars"): "sales",
     ("GET", "/api/cars/{car_id:int}"): "viewer",
