@@ -13,15 +13,12 @@ from kroi.leads.controllers import client_ip
 from kroi.mail.outbox import OutboxRepository
 from kroi.parsing import parse_int
 
-KINDS = ("lead_dealer", "lead_visitor", "newsletter_confirm")  # labelled in i18n as admin.mail.kind.*
-
 
 @get("/", name="admin:mail", opt={"role": "viewer"})
 async def dead_mail(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     repo = OutboxRepository(db_session)
     retried = parse_int(request.query_params.get("retried"))
-    return render(request, "admin/mail.html", dead=await repo.dead(), counts=await repo.counts(), retried=retried,
-                  known_kinds={f"admin.mail.kind.{k}" for k in KINDS})
+    return render(request, "admin/mail.html", dead=await repo.dead(), counts=await repo.counts(), retried=retried)
 
 
 @post("/retry", name="admin:mail_retry", opt={"role": "sales"}, status_code=200)

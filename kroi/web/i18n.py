@@ -339,9 +339,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "{n} messages were queued again; they will be sent shortly."),
     "admin.mail.none": ("Ei toimittamattomia viestejä.", "No undeliverable messages."),
     "admin.mail.kind": ("Viesti", "Message"),
-    "admin.mail.kind.lead_dealer": ("Liidi myyjälle", "Lead to the dealer"),
-    "admin.mail.kind.lead_visitor": ("Vahvistus kävijälle", "Confirmation to the visitor"),
-    "admin.mail.kind.newsletter_confirm": ("Uutiskirjeen vahvistus", "Newsletter confirmation"),
     "admin.mail.to": ("Vastaanottaja", "To"),
     "admin.mail.lead": ("Liidi", "Lead"),
     "admin.mail.attempts": ("Yrityksiä", "Attempts"),
@@ -588,6 +585,9 @@ VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
     },
     "status": {"draft": ("Luonnos", "Draft"), "available": ("Myynnissä", "For sale"),
                "reserved": ("Varattu", "Reserved"), "sold": ("Myyty", "Sold")},
+    "mail_kind": {"lead_dealer": ("Liidi myyjälle", "Lead to the dealer"),
+                  "lead_visitor": ("Vahvistus kävijälle", "Confirmation to the visitor"),
+                  "newsletter_confirm": ("Uutiskirjeen vahvistus", "Newsletter confirmation")},
 }
 
 
