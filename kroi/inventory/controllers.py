@@ -7,7 +7,6 @@ import struct
 from dataclasses import dataclass, replace
 from math import ceil
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -23,7 +22,7 @@ from kroi.inventory.search import MULTI, NUMBERS, SORTS, CarQuery, Note, parse_q
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import absolute_url, kroi, language, page_context
+from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer
 from kroi.web.errors import GoneException
 from kroi.web.formatting import monthly_payment_cents
 from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
@@ -252,8 +251,8 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
 
 def _back_to_results(request: Request) -> str:
     """The shopper's own search when they came from one on this site, else the whole inventory."""
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc == request.url.netloc and referer.path == "/cars" and len(referer.query) <= 2000:
+    referer = same_site_referer(request)
+    if referer and referer.path == "/cars" and len(referer.query) <= 2000:
         return "/cars" + (f"?{referer.query}" if referer.query else "")
     return "/cars"
 

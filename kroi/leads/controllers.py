@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.system.services import SiteSettings
 from kroi.web import i18n
-from kroi.web.context import csrf_token, kroi, language, page_context
+from kroi.web.context import csrf_token, kroi, language, page_context, same_site_referer
 from kroi.web.render import html, wants_fragment
 
 log = logging.getLogger("kroi.leads")
@@ -71,11 +71,10 @@ def _campaign_tags(request: Request) -> dict[str, str]:
     """utm_* of the form page, or else of the page of this site the visitor came from (a campaign's landing
     page one click before the form). No cookie: attribution that outlives the visit would need consent."""
     tags = {u: (request.query_params.get(u) or "")[:100] for u in UTM}
-    if not any(tags.values()):
-        referer = urlsplit(request.headers.get("referer") or "")
-        if referer.netloc == request.url.netloc:
-            came_from = parse_qs(referer.query)
-            tags = {u: (came_from.get(u) or [""])[0][:100] for u in UTM}
+    referer = same_site_referer(request)
+    if referer and not any(tags.values()):
+        came_from = parse_qs(referer.query)
+        tags = {u: (came_from.get(u) or [""])[0][:100] for u in UTM}
     return tags
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
@@ -47,6 +47,12 @@ def language(request: Request, posted: str | None = None) -> str:
     if posted in i18n.LANGUAGES:
         return posted
     return i18n.normalize_language(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
+
+
+def same_site_referer(request: Request) -> SplitResult | None:
+    """The page of this site the visitor came from (the Referer), or None when they came from elsewhere."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    return referer if referer.netloc == request.url.netloc else None
 
 
 def absolute_url(request: Request, path: str) -> str:
