@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.db.models import Car
 from kroi.leads.schemas import FIELDS, FORM_TYPES, REQUIRED, FormContext, time_slots, validate
 from kroi.leads.services import CarUnavailable, LeadService, Submission
-from kroi.parsing import parse_int
+from kroi.parsing import parse_date, parse_int
 from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.system.services import SiteSettings
@@ -51,7 +51,7 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
     values = values or {}
     errors = errors or {}
     today = _now().date()
-    slots, slots_note = _slots_for(site, _parse_day(values.get("preferred_date")))
+    slots, slots_note = _slots_for(site, parse_date(values.get("preferred_date")))
     order = [f for f in (*FIELDS.get(form_type, ()), "consent") if f in errors]
     if meta is None:
         meta = {"source_page": request.url.path, "referrer": (request.headers.get("referer") or "")[:500]}
@@ -76,13 +76,6 @@ def _campaign_tags(request: Request) -> dict[str, str]:
         came_from = parse_qs(referer.query)
         tags = {u: (came_from.get(u) or [""])[0][:100] for u in UTM}
     return tags
-
-
-def _parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 def _slots_for(site: SiteSettings, day: date | None) -> tuple[list[str], str | None]:
@@ -284,7 +277,7 @@ async def slots(request: Request, db_session: NamedDependency[AsyncSession]) -> 
     k = kroi(request)
     lang = language(request)
     site = await site_settings.load(db_session, k.cache)
-    options, note = _slots_for(site, _parse_day(request.query_params.get("preferred_date")))
+    options, note = _slots_for(site, parse_date(request.query_params.get("preferred_date")))
     body = k.templates.page("leads/_slots.html", k.templates.context(
         lang, fid=_safe_id(request.query_params.get("form_id")) or "test-drive", slots=options, slots_note=note,
         values={}, errors={}))

@@ -99,12 +99,8 @@ DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.T
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
     NotFoundException: http_exception_handler,
-    sa_exc.OperationalError: database_unavailable_handler,
-    sa_exc.InterfaceError: database_unavailable_handler,
-    sa_exc.TimeoutError: database_unavailable_handler,
-    sa_exc.DBAPIError: database_unavailable_handler,
-    ConnectionError: database_unavailable_handler,
-    socket.gaierror: database_unavailable_handler,
-    TimeoutError: database_unavailable_handler,
+    # DBAPIError too: a driver error on a lost connection says so only in connection_invalidated (checked
+    # by the handler, which passes every other DBAPIError on as a 500).
+    **{cls: database_unavailable_handler for cls in (*DATABASE_UNAVAILABLE, sa_exc.DBAPIError)},
     Exception: internal_error_handler,
 }
