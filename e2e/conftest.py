@@ -7,7 +7,7 @@ sessionStorage and so the htmx history cache start empty). The server's mail goe
 (the `mailbox` fixture); its outbox worker runs inside the server process.
 
 The staff tests (test_admin.py) add, publish and sell a car, so they get a second live server (`admin_server`)
-over a database of their own (kroi_e2e_admin, seeded alike, plus an admin, a sales user and a viewer with known
+over a database of their own (kroi_e2e_admin_{pid}, seeded alike, plus an admin, a sales user and a viewer with known
 passwords) and a Redis database of their own: the shopper tests keep seeing exactly the nine seeded cars.
 """
 from __future__ import annotations
@@ -121,7 +121,7 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, mailbox: smtp.Mailbox
     try:
         db, redis = _in_thread(testing.server_urls)
         tmp = tmp_path_factory.mktemp("kroi-e2e")
-        settings = Settings(env="test", database_url=_in_thread(lambda: testing.fresh_database(db, "kroi_e2e")),
+        settings = Settings(env="test", database_url=_in_thread(lambda: testing.fresh_database(db, f"kroi_e2e_{os.getpid()}")),
                             redis_url=redis, var_dir=tmp, media_dir=tmp / "media", page_size=PAGE_SIZE,
                             admin_email="admin@example.test", admin_password="e2e-password-not-default",
                             smtp_host="127.0.0.1", smtp_port=mailbox.port, smtp_starttls=False,
@@ -131,6 +131,9 @@ def e2e_settings(tmp_path_factory: pytest.TempPathFactory, mailbox: smtp.Mailbox
             User(email=email, full_name=name, role="sales", password_hash=hash_password(secrets.token_urlsafe(15)))
             for email, name in SALES_USERS])))
         yield settings
+        # One database per test process (two runs on one server never meet); gone with the run.
+        for name in (f"kroi_e2e_{os.getpid()}", f"kroi_e2e_admin_{os.getpid()}"):
+            _in_thread(lambda: testing.drop_database(db, name))
     finally:
         testing.stop_embedded()
 
@@ -166,7 +169,7 @@ def admin_settings(e2e_settings: Settings, tmp_path_factory: pytest.TempPathFact
     """Settings of the staff tests' server: the kroi_e2e_admin database seeded alike, plus STAFF; no mail worker."""
     tmp = tmp_path_factory.mktemp("kroi-e2e-admin")
     settings = e2e_settings.model_copy(update={
-        "database_url": _in_thread(lambda: testing.fresh_database(e2e_settings.database_url, "kroi_e2e_admin")),
+        "database_url": _in_thread(lambda: testing.fresh_database(e2e_settings.database_url, f"kroi_e2e_admin_{os.getpid()}")),
         "redis_url": _other_redis_db(e2e_settings.redis_url), "var_dir": tmp, "media_dir": tmp / "media",
         "run_worker": False, "redis_timeout": 0.5})  # a busy 2-core machine misses 50 ms: no flaky sign-ins
     password = hash_password(STAFF_PASSWORD)
