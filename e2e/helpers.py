@@ -62,3 +62,38 @@ def active_element(page: Page) -> dict[str, Any]:
     return page.evaluate("""() => { const e = document.activeElement; return e && {
         tag: e.tagName.toLowerCase(), id: e.id, cls: e.className, text: (e.innerText || '').trim(),
         href: e.getAttribute('href'), carId: e.closest('article') && e.closest('article').dataset.carId }; }""")
+
+
+def axe_problems(page: Page) -> str:
+    """axe-core's serious and critical violations on the page as it is now, as a report ('' when clean).
+
+    The page's context needs bypass_csp=True: the site's CSP (script-src 'self') would block the injected script.
+    """
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run()")
+    assert result["passes"], "axe ran no checks"
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(" ".join(n["target"]) + ": " + (n.get("failureSummary") or "").replace("\n", " ")
+                    for n in v["nodes"][:5])
+        for v in bad)
+
+
+# Elements (other than scrolling tracks and the skip link parked off-screen) reaching past the right edge.
+OVERFLOW = """() => {
+  const w = document.documentElement.clientWidth;
+  return [...document.querySelectorAll('body *')].filter(e => {
+    if (e.closest('.gallery-track, .thumbs, .skip-link, .visually-hidden, .table-scroll')) return false;
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > w + 1;
+  }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className);
+}"""
+
+
+def scrolls_sideways(page: Page) -> list[str]:
+    """What reaches past the screen's right edge ([] when the page fits). Compares the document's scroll width
+    with the screen (clientWidth), since a mobile viewport widens itself to fit overflowing content."""
+    if page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"):
+        return []
+    return page.evaluate(OVERFLOW) or ["(the document is wider than the screen)"]

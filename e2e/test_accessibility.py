@@ -6,7 +6,7 @@ from typing import Any, Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from helpers import AXE, LISTED, active_element, title
+from helpers import LISTED, active_element, axe_problems, title
 
 MAX_TABS = 80
 
@@ -56,13 +56,5 @@ def test_no_serious_or_critical_axe_violations(new_context: Callable[..., Browse
     page = new_context(bypass_csp=True).new_page()
     page.set_default_timeout(10_000)
     page.goto(AXE_PAGES[name]())
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
-    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    report = "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(" ".join(n["target"]) + ": " + (n.get("failureSummary") or "").replace("\n", " ")
-                    for n in v["nodes"][:5])
-        for v in bad)
-    assert not bad, f"axe found serious/critical problems on {page.url}:\n{report}"
-    assert result["passes"], "axe ran no checks"
+    report = axe_problems(page)
+    assert not report, f"axe found serious/critical problems on {page.url}:\n{report}"

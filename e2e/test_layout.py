@@ -7,19 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from helpers import SHOTS
+from helpers import OVERFLOW, SHOTS
 
 WIDTHS = {"desktop": 1280, "mobile": 390}
-
-# Elements (other than scrolling tracks and the skip link parked off-screen) reaching past the right edge.
-OVERFLOW = """() => {
-  const w = document.documentElement.clientWidth;
-  return [...document.querySelectorAll('body *')].filter(e => {
-    if (e.closest('.gallery-track, .thumbs, .skip-link, .visually-hidden')) return false;
-    const r = e.getBoundingClientRect();
-    return r.width > 0 && r.right > w + 1;
-  }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className);
-}"""
 
 # Pairs of car cards whose boxes intersect.
 OVERLAPS = """() => {

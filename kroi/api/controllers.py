@@ -119,6 +119,9 @@ Transmission = Literal["manual", "automatic"]
 Drive = Literal["fwd", "rwd", "awd"]
 Body = Literal["hatchback", "sedan", "estate", "suv", "mpv", "coupe", "convertible", "van", "pickup"]
 Status = Literal["draft", "available", "reserved", "sold"]
+Colour = Literal["white", "black", "grey", "silver", "blue", "red", "green", "brown", "beige", "yellow", "orange",
+                 "other"]
+Seats = Literal["2", "3", "4", "5", "6", "7", "8", "9"]
 Short = Annotated[str, msgspec.Meta(max_length=120)]
 LongText = Annotated[str, msgspec.Meta(max_length=20000)]
 
@@ -252,6 +255,15 @@ async def api_list_cars(
     year_min: Annotated[int | None, Parameter(ge=1950, le=2100, required=False)] = None,
     year_max: Annotated[int | None, Parameter(ge=1950, le=2100, required=False)] = None,
     mileage_max: Annotated[int | None, Parameter(ge=0, le=5_000_000, required=False)] = None,
+    colour: Annotated[list[Colour] | None, Parameter(required=False)] = None,
+    seats: Annotated[list[Seats] | None, Parameter(required=False)] = None,
+    equipment: Annotated[list[str] | None, Parameter(required=False, description="feature codes, all required",
+                                                     max_items=12)] = None,
+    vat: Annotated[bool | None, Parameter(required=False, description="VAT-deductible cars only")] = None,
+    power_min: Annotated[int | None, Parameter(ge=0, le=2000, required=False, description="kW")] = None,
+    power_max: Annotated[int | None, Parameter(ge=0, le=2000, required=False, description="kW")] = None,
+    reg_year_min: Annotated[int | None, Parameter(ge=1950, le=2100, required=False)] = None,
+    reg_year_max: Annotated[int | None, Parameter(ge=1950, le=2100, required=False)] = None,
     q: Annotated[str | None, Parameter(max_length=100, required=False)] = None,
     sort: Annotated[Literal["newest", "price_asc", "price_desc", "mileage_asc", "year_desc"],
                     Parameter(required=False)] = "newest",

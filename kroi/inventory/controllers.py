@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.cache import keys
 from kroi.leads import controllers as lead_forms
-from kroi.inventory.search import MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
+from kroi.inventory.chips import active_chips
+from kroi.inventory.search import FIELD_LABEL_KEYS, MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
 from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer
 from kroi.web.errors import GoneException
-from kroi.web.formatting import monthly_payment_cents
+from kroi.web.formatting import financing_monthly_cents
 from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
 
 LIST_TEMPLATE = "inventory/list.html"
@@ -39,38 +40,49 @@ def _args(request: Request) -> dict[str, list[str]]:
 def _note_texts(lang: str, notes: list[Note]) -> list[str]:
     out = []
     for n in notes:
-        field = i18n.translate(lang, _FIELD_KEYS.get(n.field or "", "")) if n.field else ""
+        field = i18n.translate(lang, FIELD_LABEL_KEYS.get(n.field or "", "")) if n.field else ""
         out.append(i18n.translate(lang, n.key, field=field, value=n.value or "", n=n.n or 0))
     return out
 
 
-_FIELD_KEYS = {
-    "brand": "cars.brand", "model": "cars.model", "category": "cars.category", "fuel": "cars.fuel",
-    "transmission": "cars.transmission", "drive": "cars.drive", "sort": "cars.sort", "price": "cars.price",
-    "year": "cars.year", **{name: f"cars.{name}" for name in NUMBERS},
-}
 
 
-async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, vocab: Vocabulary, gen: int | None,
-                          lang: str, more: bool) -> dict[str, Any]:
+def _chips(request: Request, r: Resolved, vocab: Vocabulary, lang: str) -> dict[str, Markup]:
+    """The active filters as removable chips and the filter button's count: rendered from the query alone."""
+    names: dict[str, Any] = {"features": {f.code: (f.name_fi, f.name_en) for f in vocab.features}}
+    if r.brand_id is not None:
+        names["brand"] = next((b.name for b in vocab.brands if b.id == r.brand_id), None)
+    if r.model_id is not None:
+        names["model"] = next((m.name for m in vocab.models if m.id == r.model_id), None)
+    t = kroi(request).templates
+    ctx = t.context(lang, chips=active_chips(r.query, lang, names), query=r.query,
+                    clear_url=CarQuery(sort=r.query.sort).url("/cars"))
+    return {"chips_html": Markup(t.page("inventory/_chips.html", ctx)),
+            "filter_count_html": Markup(t.page("inventory/_filter_count.html", ctx))}
+
+
+async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, vocab: Vocabulary,
+                          gens: dict[str, int] | None, lang: str, more: bool) -> dict[str, Any]:
     """The cached, rendered pieces of a listing: facet groups + count, and the results (or, when more, the next
-    batch of a "show more" request)."""
+    batch of a "show more" request). Cards show the financing example, so results depend on the settings too."""
     k = kroi(request)
     t = k.templates
 
     def key(*what: str) -> str | None:
-        return keys.fragment(keys.INVENTORY, gen, *what) if gen is not None else None
+        return keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], *what) if gens else None
 
     base_ctx = t.context(lang, query=r.query, sorts=SORTS, multi=MULTI)
 
     async def render_facets() -> str:
         facets = await svc.facets(r)
         ctx = base_ctx | {"facets": facets, "brands": vocab.brands, "models": vocab.models, "brand_id": r.brand_id,
-                          "model_id": r.model_id, "total": facets.total}
+                          "model_id": r.model_id, "total": facets.total, "features": vocab.features}
         return json.dumps({
             "total": facets.total,
             "facets": t.page("inventory/_facets.html", ctx),
+            "facets_more": t.page("inventory/_facets_more.html", ctx),
             "count": t.page("inventory/_count.html", ctx),
+            "apply": t.page("inventory/_apply_label.html", ctx),
         })
 
     facets = json.loads(await k.cache.get_or_render(
@@ -78,13 +90,15 @@ async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, 
 
     async def render_results() -> str:
         listing = await svc.listing(r, facets["total"], k.settings.page_size)
-        ctx = base_ctx | {"listing": listing}
+        site = await site_settings.load(svc.session, k.cache)
+        ctx = base_ctx | {"listing": listing, "financing": site.financing}
         return t.page("inventory/_more.html" if more else "inventory/_results.html", ctx)
 
     results = await k.cache.get_or_render(
-        key("more" if more else "results", lang, keys.digest(r.query.cache_identity())),
+        key("more" if more else "results", lang, _settings_part(gens), keys.digest(r.query.cache_identity())),
         keys.TTL_LISTING, render_results)
-    return {"facets_html": Markup(facets["facets"]), "count_html": Markup(facets["count"]),
+    return {"facets_html": Markup(facets["facets"]), "facets_more_html": Markup(facets["facets_more"]),
+            "count_html": Markup(facets["count"]), "apply_html": Markup(facets["apply"]),
             "results_html": Markup(results), "total": facets["total"]}
 
 
@@ -94,7 +108,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     lang = language(request)
     query, notes = parse_query(_args(request))
     svc = InventoryService(db_session, k.cache)
-    gens = await k.cache.generations([keys.INVENTORY])
+    gens = await k.cache.generations([keys.INVENTORY, keys.SETTINGS])
     gen = gens[keys.INVENTORY] if gens else None
     vocab = await svc.vocabulary(gen)
     r = await svc.resolve(query, notes, vocab)
@@ -104,29 +118,38 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     if fragment:
         # The whole HTMX answer is cached too, compressed: a warm filter change costs two Redis reads.
         async def render_fragment() -> bytes:
-            pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, more)
+            pieces = await _listing_pieces(request, svc, r, vocab, gens, lang, more)
             body = pieces["results_html"]
             if not more:
                 texts = note_texts + _page_note(lang, r, pieces["total"], k.settings.page_size)
                 notes_html = k.templates.page("inventory/_notes.html", k.templates.context(lang, notes=texts))
-                body += pieces["count_html"] + pieces["facets_html"] + Markup(notes_html)
+                chips = _chips(request, r, vocab, lang)
+                body += (pieces["count_html"] + pieces["apply_html"] + pieces["facets_html"]
+                         + pieces["facets_more_html"] + Markup(notes_html) + chips["chips_html"]
+                         + chips["filter_count_html"])
             return _TOTAL.pack(pieces["total"]) + gzip_body(body)
 
-        key = (keys.fragment(keys.INVENTORY, gen, "htmx", lang, keys.digest([r.query.cache_identity(), note_texts]))
-               if gen is not None else None)
+        key = (keys.fragment(keys.INVENTORY, gen, "htmx", lang, _settings_part(gens),
+                             keys.digest([r.query.cache_identity(), note_texts])) if gens else None)
         cached = await k.cache.get_or_compute(key, keys.TTL_LISTING, render_fragment)
         (total,) = _TOTAL.unpack_from(cached)
         await _record_search(request, svc, r, total, lang)
         canonical = _last_page(r, total, k.settings.page_size).url("/cars")
         return gzipped_html(request, cached[_TOTAL.size:], headers=None if more else {"HX-Push-Url": canonical})
-    pieces = await _listing_pieces(request, svc, r, vocab, gen, lang, more=False)
+    pieces = await _listing_pieces(request, svc, r, vocab, gens, lang, more=False)
     await _record_search(request, svc, r, pieces["total"], lang)
     site = await site_settings.load(db_session, k.cache)
     canonical = _last_page(r, pieces["total"], k.settings.page_size).url("/cars")
     note_texts += _page_note(lang, r, pieces["total"], k.settings.page_size)
     ctx = page_context(request, lang, site, query=r.query, notes=note_texts, sorts=SORTS, multi=MULTI,
+                       **_chips(request, r, vocab, lang),
                        canonical=absolute_url(request, canonical), **pieces)
     return html(k.templates.page(LIST_TEMPLATE, ctx))
+
+
+def _settings_part(gens: dict[str, int] | None) -> str:
+    """The settings generation as a key part: cards carry the financing example of the dealer's terms."""
+    return f"s{gens[keys.SETTINGS]}" if gens else ""
 
 
 def _last_page(r: Resolved, total: int, page_size: int) -> CarQuery:
@@ -157,18 +180,18 @@ async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> R
     lang = language(request)
     svc = InventoryService(db_session, k.cache)
     site = await site_settings.load(db_session, k.cache)
-    gens = await k.cache.generations([keys.INVENTORY])
+    gens = await k.cache.generations([keys.INVENTORY, keys.SETTINGS])
 
     async def render_featured() -> str:
         cards = await svc.repo.featured()
         counts = await svc.repo.counts_by_body_type()
         return json.dumps({
-            "html": k.templates.page("home/_featured.html",
-                                     k.templates.context(lang, featured=cards, body_counts=counts)),
+            "html": k.templates.page("home/_featured.html", k.templates.context(
+                lang, featured=cards, body_counts=counts, financing=site.financing)),
             "brand_ids": await svc.repo.listed_brand_ids(),
         })
 
-    key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "home", lang) if gens else None
+    key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "home", lang, _settings_part(gens)) if gens else None
     featured = json.loads(await k.cache.get_or_render(key, keys.TTL_FEATURED, render_featured))
     vocab = await svc.vocabulary(gens[keys.INVENTORY] if gens else None)
     for_sale = set(featured["brand_ids"])
@@ -232,9 +255,11 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     async def render_related() -> str:
         car = await svc.car(car_id)
         cards = await svc.repo.related(car) if car else []
-        return k.templates.page("inventory/_related.html", k.templates.context(lang, related=cards))
+        return k.templates.page("inventory/_related.html",
+                                k.templates.context(lang, related=cards, financing=site.financing))
 
-    related_key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "related", str(car_id), lang) if gens else None
+    related_key = (keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "related", str(car_id), lang,
+                                 _settings_part(gens)) if gens else None)
     related_html = await k.cache.get_or_render(related_key, keys.TTL_RELATED, render_related)
     await svc.record_view(car_id)
     inquiry_html = None
@@ -268,13 +293,10 @@ class _CarRef:
 
 def _financing(price_cents: int, site: site_settings.SiteSettings) -> dict[str, Any] | None:
     f = site.financing
-    if price_cents < 300000:  # financing starts from 3 000 €
+    monthly = financing_monthly_cents(price_cents, f)
+    if monthly is None:
         return None
-    months = int(f["months"])
-    monthly = monthly_payment_cents(price_cents, down_pct=float(f["down_payment_pct"]), rate_pct=float(f["rate_pct"]),
-                                    months=months, opening_fee_cents=int(f["opening_fee_cents"]),
-                                    monthly_fee_cents=int(f["monthly_fee_cents"]))
-    return {"monthly_cents": monthly, "months": months, "rate_pct": float(f["rate_pct"]),
+    return {"monthly_cents": monthly, "months": int(f["months"]), "rate_pct": float(f["rate_pct"]),
             "down_cents": round(price_cents * float(f["down_payment_pct"]) / 100),
             "down_pct": f["down_payment_pct"], "fee_cents": int(f["opening_fee_cents"]),
             "monthly_fee_cents": int(f["monthly_fee_cents"])}

@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Select, and_, bindparam, func, literal_column, or_, select, text, tuple_, union_all,
+    BigInteger, Select, and_, bindparam, exists, func, literal_column, or_, select, text, tuple_, union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from kroi.db.models import Brand, Car, CarImage, CarModel, CarPriceHistory
+from kroi.db.models import Brand, Car, CarFeature, CarImage, CarModel, CarPriceHistory, Feature
 from kroi.inventory.search import CarQuery, Cursor, search_tokens
 
 # Literal SQL, not bound parameters: the planner can only use the partial indexes when it can see the
@@ -30,6 +30,7 @@ SORT_COLUMNS = {
     "year_desc": (Car.model_year, True),
 }
 FACET_DIMENSIONS = ("brand", "model", "category", "fuel", "transmission", "drive")
+EXTRA_DIMENSIONS = ("colour", "seats", "vat")  # counted from a second grouped scan (see facets)
 # A text search sorted by price, mileage or year with fewer matches than this is listed from its matching ids
 # (see InventoryRepository.list_cards); with more, walking the sort index meets a page of matches soon enough.
 FEW_TEXT_MATCHES = 5000
@@ -88,24 +89,32 @@ def search_condition(q: str):  # noqa: ANN201
     return Car.search_vector.op("@@")(reduce(lambda a, b: a.op("||")(b), queries))
 
 
-# For each facet dimension, the dimensions whose filter may fail while a row still counts for it: its own, and
-# for the brand facet also the model (a model filter only means something within its brand).
-_MAY_FAIL = [frozenset({i} | ({FACET_DIMENSIONS.index("model")} if d == "brand" else set()))
-             for i, d in enumerate(FACET_DIMENSIONS)]
+def _may_fail(dimensions: Sequence[str]) -> list[frozenset[int]]:
+    """For each facet dimension, the dimensions whose filter may fail while a row still counts for it: its own,
+    and for the brand facet also the model (a model filter only means something within its brand)."""
+    model = dimensions.index("model") if "model" in dimensions else None
+    return [frozenset({i} | ({model} if d == "brand" and model is not None else set()))
+            for i, d in enumerate(dimensions)]
 
 
-def count_facets(rows: Sequence, chosen: dict[str, set | None]) -> Facets:
-    """Counts per facet value from the grouped rows (6 dimension values + count), each given the *other* filters.
+_MAY_FAIL = {dims: _may_fail(dims) for dims in (FACET_DIMENSIONS, EXTRA_DIMENSIONS)}
+
+
+def count_facets(rows: Sequence, chosen: dict[str, set | None],
+                 dimensions: tuple[str, ...] = FACET_DIMENSIONS) -> Facets:
+    """Counts per facet value from grouped rows (one value per dimension + count), each given the *other* filters.
 
     A row counts for dimension d when every filter except d's own (and the model's, for the brand facet)
     accepts it. Written for speed: on 100,000 cars there are ~550 grouped rows per uncached listing, which the
     straightforward loop (a dict and a list per row and dimension) took 11-14 ms to count, this one ~2 ms.
     """
-    filters = [(i, chosen[d]) for i, d in enumerate(FACET_DIMENSIONS) if chosen[d] is not None]
-    counts: list[Counter] = [Counter() for _ in FACET_DIMENSIONS]
+    may_fail = _MAY_FAIL.get(dimensions) or _may_fail(dimensions)
+    width = len(dimensions)
+    filters = [(i, chosen[d]) for i, d in enumerate(dimensions) if chosen.get(d) is not None]
+    counts: list[Counter] = [Counter() for _ in dimensions]
     total = 0
     for row in rows:
-        n = row[6]
+        n = row[width]
         failing = [i for i, accepted in filters if row[i] not in accepted]
         if not failing:
             total += n
@@ -114,9 +123,9 @@ def count_facets(rows: Sequence, chosen: dict[str, set | None]) -> Facets:
         elif len(failing) <= 2:
             failed = frozenset(failing)
             for i, counter in enumerate(counts):
-                if failed <= _MAY_FAIL[i]:
+                if failed <= may_fail[i]:
                     counter[row[i]] += n
-    return Facets(total=total, counts={d: dict(c) for d, c in zip(FACET_DIMENSIONS, counts)})
+    return Facets(total=total, counts={d: dict(c) for d, c in zip(dimensions, counts)})
 
 
 class InventoryRepository:
@@ -130,25 +139,33 @@ class InventoryRepository:
     async def models(self) -> list[CarModel]:
         return list((await self.session.scalars(select(CarModel).order_by(CarModel.name))).all())
 
+    async def features(self) -> list[Feature]:
+        return list((await self.session.scalars(select(Feature).order_by(Feature.category, Feature.name_fi))).all())
+
     # --- filters ------------------------------------------------------------------------------------------
     def _conditions(self, query: CarQuery, brand_id: int | None, model_id: int | None,
-                    skip: str | None = None) -> list:
-        """WHERE clauses for the query; `skip` leaves out one facet dimension (for that facet's counts)."""
+                    skip: Collection[str] = ()) -> list:
+        """WHERE clauses for the query; `skip` leaves out facet dimensions (for their own counts)."""
         conds: list = [LISTED]
-        if brand_id is not None and skip != "brand":
+        if brand_id is not None and "brand" not in skip:
             conds.append(Car.brand_id == brand_id)
-        if model_id is not None and skip not in ("model", "brand"):
+        if model_id is not None and "model" not in skip and "brand" not in skip:
             conds.append(Car.model_id == model_id)
-        for name, column in (("category", Car.body_type), ("fuel", Car.fuel),
-                             ("transmission", Car.transmission), ("drive", Car.drive)):
+        for name, column in (("category", Car.body_type), ("fuel", Car.fuel), ("transmission", Car.transmission),
+                             ("drive", Car.drive), ("colour", Car.colour_group)):
             chosen = getattr(query, name)
-            if chosen and skip != name:
+            if chosen and name not in skip:
                 conds.append(column.in_(chosen))
+        if query.seats and "seats" not in skip:
+            conds.append(Car.seats.in_([int(n) for n in query.seats]))
+        if query.vat and "vat" not in skip:
+            conds.append(Car.vat_deductible.is_(True))
         conds.extend(self._range_conditions(query))
         return conds
 
     @staticmethod
     def _range_conditions(query: CarQuery) -> list:
+        """The filters that no facet counts: ranges, equipment (each feature required) and the text search."""
         conds: list = []
         if query.price_min is not None:
             conds.append(Car.price_cents >= query.price_min * 100)
@@ -160,6 +177,19 @@ class InventoryRepository:
             conds.append(Car.model_year <= query.year_max)
         if query.mileage_max is not None:
             conds.append(Car.mileage_km <= query.mileage_max)
+        if query.reg_year_min is not None:
+            conds.append(Car.first_registration >= date(query.reg_year_min, 1, 1))
+        if query.reg_year_max is not None:
+            conds.append(Car.first_registration < date(query.reg_year_max + 1, 1, 1))
+        if query.power_min is not None:
+            conds.append(Car.power_kw >= query.power_min)
+        if query.power_max is not None:
+            conds.append(Car.power_kw <= query.power_max)
+        for code in query.equipment:
+            # Aliased, so that only the car correlates (the equipment facet's own query reads these tables too).
+            has, feature = aliased(CarFeature), aliased(Feature)
+            conds.append(exists(select(has.car_id).join(feature, feature.id == has.feature_id)
+                                .where(has.car_id == Car.id, feature.code == code)))
         if query.q:
             conds.append(search_condition(query.q))
         return conds
@@ -236,24 +266,33 @@ class InventoryRepository:
         return cards
 
     async def facets(self, query: CarQuery, brand_id: int | None, model_id: int | None) -> Facets:
-        """Counts per facet value, each given all the *other* filters, from one grouped scan.
+        """Counts per facet value, each given all the *other* filters.
 
-        The range and text filters apply to every facet, so they go into SQL; the grouped rows (one per
-        combination of facet values, a few thousand at most) are then counted per dimension here.
+        Three grouped scans: the six vocabulary dimensions (an index-only scan of ix_cars_listed_facets while no
+        colour, seats, VAT or equipment filter is set), colour/seats/VAT, and equipment. The grouped rows (a few
+        thousand at most) are then counted per dimension here; equipment is counted among the matching cars
+        (its filters are ANDed: a count says how many would remain with that item required too).
         """
         cols = (Car.brand_id, Car.model_id, Car.body_type, Car.fuel, Car.transmission, Car.drive)
-        stmt = (
-            select(*cols, func.count().label("n"))
-            .where(LISTED, *self._range_conditions(query))
-            .group_by(*cols)
-        )
+        main = (select(*cols, func.count().label("n"))
+                .where(*self._conditions(query, None, None, skip=FACET_DIMENSIONS)).group_by(*cols))
+        extra_cols = (Car.colour_group, Car.seats, Car.vat_deductible)
+        extra = (select(*extra_cols, func.count().label("n"))
+                 .where(*self._conditions(query, brand_id, model_id, skip=EXTRA_DIMENSIONS)).group_by(*extra_cols))
+        equipment = (select(Feature.code, func.count().label("n"))
+                     .select_from(CarFeature).join(Feature, Feature.id == CarFeature.feature_id)
+                     .join(Car, Car.id == CarFeature.car_id)
+                     .where(*self._conditions(query, brand_id, model_id)).group_by(Feature.code))
         if query.q:
             # The planner prices a sequential scan without the cost of de-TOASTing each row's ~2 kB search
             # vector, so for a common word it picks one that is 5-10x slower than the GIN bitmap scan
-            # (measured on 100,000 cars: ~1.5 s against ~0.2 s). Rule it out for this one statement.
+            # (measured on 100,000 cars: ~1.5 s against ~0.2 s). Rule it out for these statements.
             await self.session.execute(text("SET LOCAL enable_seqscan = off"))
         try:
-            rows = (await self.session.execute(stmt)).all()
+            rows = (await self.session.execute(main)).all()
+            extra_rows = [(colour, str(seats) if seats else None, vat, n)
+                          for colour, seats, vat, n in (await self.session.execute(extra)).all()]
+            equipment_counts = {code: n for code, n in (await self.session.execute(equipment)).all()}
         finally:
             if query.q:
                 await self.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
@@ -262,8 +301,13 @@ class InventoryRepository:
             "model": {model_id} if model_id is not None else None,
             "category": set(query.category) or None, "fuel": set(query.fuel) or None,
             "transmission": set(query.transmission) or None, "drive": set(query.drive) or None,
+            "colour": set(query.colour) or None, "seats": set(query.seats) or None,
+            "vat": {True} if query.vat else None,
         }
-        return count_facets(rows, chosen)
+        facets = count_facets(rows, chosen)
+        extra_facets = count_facets(extra_rows, chosen, EXTRA_DIMENSIONS)
+        return Facets(total=facets.total,
+                      counts=facets.counts | extra_facets.counts | {"equipment": equipment_counts})
 
     # --- single car ---------------------------------------------------------------------------------------
     async def get_car(self, car_id: int) -> Car | None:

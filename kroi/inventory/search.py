@@ -11,25 +11,37 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from kroi.db.models.inventory import BODY_TYPES, DRIVES, FUELS, TRANSMISSIONS
+from kroi.db.models.inventory import BODY_TYPES, COLOUR_GROUPS, DRIVES, FUELS, SEAT_COUNTS, TRANSMISSIONS
 from kroi.parsing import clean_text
 
 SORTS = ("newest", "price_asc", "price_desc", "mileage_asc", "year_desc")
 DEFAULT_SORT = "newest"
 Q_MAX = 100
 MAX_PAGE = 10_000
-MULTI = {"category": BODY_TYPES, "fuel": FUELS, "transmission": TRANSMISSIONS, "drive": DRIVES}
+MULTI = {"category": BODY_TYPES, "fuel": FUELS, "transmission": TRANSMISSIONS, "drive": DRIVES,
+         "colour": COLOUR_GROUPS, "seats": SEAT_COUNTS}
 NUMBERS = {  # name: (min, max)
     "price_min": (0, 10_000_000), "price_max": (0, 10_000_000),
     "year_min": (1950, 2100), "year_max": (1950, 2100),
+    "reg_year_min": (1950, 2100), "reg_year_max": (1950, 2100),
     "mileage_max": (0, 5_000_000),
+    "power_min": (0, 2000), "power_max": (0, 2000),  # kW
 }
+# (low, high, label): a pair given the wrong way round is swapped, with a note.
+RANGES = (("price_min", "price_max", "price"), ("year_min", "year_max", "year"),
+          ("reg_year_min", "reg_year_max", "reg_year"), ("power_min", "power_max", "power"))
 SLUG_RE = re.compile(r"^[a-z0-9-]{1,80}$")
+FEATURE_CODE_RE = re.compile(r"^[a-z0-9_]{1,60}$")
+MAX_EQUIPMENT = 12
+TRUE_WORDS = ("1", "true", "on", "yes", "kylla", "kyllä")
 FIELD_LABEL_KEYS = {
     "price_min": "cars.price_min", "price_max": "cars.price_max", "year_min": "cars.year_min",
     "year_max": "cars.year_max", "mileage_max": "cars.mileage_max", "category": "cars.category",
     "fuel": "cars.fuel", "transmission": "cars.transmission", "drive": "cars.drive", "sort": "cars.sort",
     "brand": "cars.brand", "model": "cars.model", "price": "cars.price", "year": "cars.year",
+    "colour": "cars.colour", "seats": "cars.seats", "equipment": "cars.equipment", "vat": "cars.vat",
+    "power_min": "cars.power_min", "power_max": "cars.power_max", "power": "cars.power",
+    "reg_year_min": "cars.reg_year_min", "reg_year_max": "cars.reg_year_max", "reg_year": "cars.reg_year",
 }
 
 
@@ -84,11 +96,19 @@ class CarQuery:
     fuel: tuple[str, ...] = ()
     transmission: tuple[str, ...] = ()
     drive: tuple[str, ...] = ()
+    colour: tuple[str, ...] = ()  # colour groups (COLOUR_GROUPS), not the free-text colour
+    seats: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()  # feature codes, every one required
+    vat: bool = False  # VAT-deductible cars only
     price_min: int | None = None  # euros
     price_max: int | None = None
     year_min: int | None = None
     year_max: int | None = None
     mileage_max: int | None = None
+    reg_year_min: int | None = None  # year of first registration
+    reg_year_max: int | None = None
+    power_min: int | None = None  # kW
+    power_max: int | None = None
     q: str | None = None
     sort: str = DEFAULT_SORT
     page: int = 1
@@ -100,7 +120,9 @@ class CarQuery:
             "brand": self.brand, "model": self.model, "category": self.category, "fuel": self.fuel,
             "transmission": self.transmission, "drive": self.drive, "price_min": self.price_min,
             "price_max": self.price_max, "year_min": self.year_min, "year_max": self.year_max,
-            "mileage_max": self.mileage_max, "q": self.q,
+            "mileage_max": self.mileage_max, "colour": self.colour, "seats": self.seats,
+            "equipment": self.equipment, "vat": self.vat, "reg_year_min": self.reg_year_min,
+            "reg_year_max": self.reg_year_max, "power_min": self.power_min, "power_max": self.power_max, "q": self.q,
         }
 
     def cache_identity(self) -> dict[str, Any]:
@@ -111,7 +133,7 @@ class CarQuery:
 
     @property
     def is_filtered(self) -> bool:
-        return any(v not in (None, ()) for v in self.filters().values())
+        return any(v not in (None, (), False) for v in self.filters().values())
 
     def params(self, **overrides: Any) -> list[tuple[str, str]]:
         """Query-string pairs for this query (defaults left out), with overrides applied."""
@@ -123,6 +145,9 @@ class CarQuery:
                 pairs.append((name, value))
         for name in MULTI:
             pairs.extend((name, v) for v in getattr(query, name))
+        pairs.extend(("equipment", code) for code in query.equipment)
+        if query.vat:
+            pairs.append(("vat", "1"))
         for name in NUMBERS:
             value = getattr(query, name)
             if value is not None:
@@ -186,10 +211,28 @@ def parse_query(args: Mapping[str, Sequence[str]]) -> tuple[CarQuery, list[Note]
             notes.append(Note("note.out_of_range", name, raw[:40]))
         else:
             values[name] = number
-    for low, high, label in (("price_min", "price_max", "price"), ("year_min", "year_max", "year")):
+    for low, high, label in RANGES:
         if values.get(low) is not None and values.get(high) is not None and values[low] > values[high]:
             values[low], values[high] = values[high], values[low]
             notes.append(Note("note.swapped", label))
+
+    equipment: list[str] = []
+    for raw in _split_values(args.get("equipment", ())):
+        if not FEATURE_CODE_RE.match(raw):
+            notes.append(Note("note.unknown_value", "equipment", raw[:40]))
+        elif raw not in equipment:
+            equipment.append(raw)
+    if len(equipment) > MAX_EQUIPMENT:
+        notes.append(Note("note.too_many", "equipment", n=MAX_EQUIPMENT))
+        equipment = equipment[:MAX_EQUIPMENT]
+    values["equipment"] = tuple(sorted(equipment))  # known codes are checked against the features (resolve)
+
+    raw_vat = _first(args.get("vat", ())).lower()
+    if raw_vat:
+        if raw_vat in TRUE_WORDS:
+            values["vat"] = True
+        elif raw_vat not in ("0", "false", "off", "no", "ei"):
+            notes.append(Note("note.unknown_value", "vat", raw_vat[:40]))
 
     raw_q = clean_text(" ".join(args.get("q", ())))
     if len(raw_q) > Q_MAX:

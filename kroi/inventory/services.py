@@ -35,12 +35,16 @@ class Vocabulary:
 
     brands: tuple[Brand, ...]
     models: tuple[CarModel, ...]
+    features: tuple[Feature, ...] = ()
 
     def brand(self, slug: str) -> Brand | None:
         return next((b for b in self.brands if b.slug == slug), None)
 
     def model(self, brand_id: int | None, slug: str) -> CarModel | None:
         return next((m for m in self.models if m.slug == slug and brand_id in (None, m.brand_id)), None)
+
+    def feature(self, code: str) -> Feature | None:
+        return next((f for f in self.features if f.code == code), None)
 
 
 @dataclass
@@ -77,7 +81,8 @@ class InventoryService:
         memo = self.cache.local.get("vocabulary")
         if generation is not None and memo is not None and memo[0] == generation:
             return memo[1]
-        vocab = Vocabulary(tuple(await self.repo.brands()), tuple(await self.repo.models()))
+        vocab = Vocabulary(tuple(await self.repo.brands()), tuple(await self.repo.models()),
+                           tuple(await self.repo.features()))
         if generation is not None:
             self.cache.local["vocabulary"] = (generation, vocab)
         return vocab
@@ -99,6 +104,10 @@ class InventoryService:
                 query = _replace(query, model=None)
             else:
                 model_id = model.id
+        unknown = [code for code in query.equipment if vocab.feature(code) is None]
+        if unknown:
+            notes.extend(Note("note.unknown_value", "equipment", code) for code in unknown)
+            query = _replace(query, equipment=tuple(c for c in query.equipment if c not in unknown))
         return Resolved(query, brand_id, model_id, notes)
 
     async def facets(self, r: Resolved) -> Facets:
@@ -175,7 +184,7 @@ class InventoryService:
         """
         if len(q) < 2:
             return
-        record = {"q": q[:200], "filters": {k: v for k, v in filters.items() if v not in (None, ()) and k != "q"},
+        record = {"q": q[:200], "filters": {k: v for k, v in filters.items() if v not in (None, (), False) and k != "q"},
                   "results": results, "lang": language, "who": who, "at": time.time()}
         ok = await self.cache.safe.run(lambda r: r.rpush(keys.pending_searches(), json.dumps(record)), None)
         if ok is None:

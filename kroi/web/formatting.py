@@ -47,6 +47,31 @@ def monthly_payment_cents(price_cents: int, *, down_pct: float, rate_pct: float,
     return round(payment) + monthly_fee_cents
 
 
+FINANCING_MIN_CENTS = 300000  # financing starts from 3 000 €
+
+
+def financing_monthly_cents(price_cents: int, financing: dict) -> int | None:
+    """The monthly payment of the dealer's financing example (settings' financing terms), None below its minimum."""
+    if price_cents < FINANCING_MIN_CENTS:
+        return None
+    return monthly_payment_cents(price_cents, down_pct=float(financing["down_payment_pct"]),
+                                 rate_pct=float(financing["rate_pct"]), months=int(financing["months"]),
+                                 opening_fee_cents=int(financing["opening_fee_cents"]),
+                                 monthly_fee_cents=int(financing["monthly_fee_cents"]))
+
+
+def horsepower(kw: int, lang: str = "fi") -> int:
+    """Metric horsepower (hv, 1 kW = 1.35962 hv) in Finnish, mechanical hp (1 kW = 1.34102 hp) in English."""
+    return round(kw * (1.34102 if lang == "en" else 1.35962))
+
+
+def power(kw: int | None, lang: str = "fi") -> str:
+    """ "110 kW (150 hv)" / "110 kW (148 hp)". """
+    if kw is None:
+        return ""
+    return f"{kw} kW ({horsepower(kw, lang)} {'hp' if lang == 'en' else 'hv'})"
+
+
 def local_datetime(value: datetime | None) -> str:
     """A timestamp in the dealership's time zone, e.g. "25.11.2026 14:05"."""
     if value is None:

@@ -43,7 +43,8 @@ def make_environment(media_base: str = "/media") -> Environment:
     )
     env.filters.update(
         money=formatting.money, km=formatting.km, date_fi=formatting.date_fi, decimal=formatting.decimal,
-        thousands=formatting.group_thousands, dt=formatting.local_datetime,
+        thousands=formatting.group_thousands, dt=formatting.local_datetime, power=formatting.power,
+        monthly=formatting.financing_monthly_cents,
     )
     def media_url(path: str | None, variant: str) -> str:
         return f"{media_base}/{path}-{variant}.webp" if path else static_url("img/no-photo.svg")

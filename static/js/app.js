@@ -30,12 +30,11 @@
     if (model) model.value = "";
   }, true);
 
-  // Back/forward: htmx restores a snapshot of the HTML, which keeps neither typed values nor choices made
-  // after the page was rendered. The URL holds the search, so set the filter fields from it.
-  document.addEventListener("htmx:historyRestore", function () {
+  // Set the filter fields from a query string: the URL holds the search.
+  function syncFilters(search) {
     var form = document.getElementById("filters");
     if (!form) return;
-    var params = new URLSearchParams(location.search);
+    var params = new URLSearchParams(search);
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name) return;
       var values = params.getAll(el.name);
@@ -48,6 +47,80 @@
         el.value = values.length ? values[0] : "";
       }
     });
+  }
+  // Back/forward: htmx restores a snapshot of the HTML, which keeps neither typed values nor choices made
+  // after the page was rendered.
+  document.addEventListener("htmx:historyRestore", function () { syncFilters(location.search); });
+
+  // A link marked data-sync-filters changes the search from outside the form (a chip, "clear all", a suggestion):
+  // the facets come back out-of-band, but the search box, sort and ranges must follow too, or the next change
+  // in the form would send the removed filter again. Then focus the result count, the chip being gone.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    // (The link itself may be gone by now, replaced out-of-band: go by its attribute, not its place.)
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-sync-filters")) return;
+    var url = elt.getAttribute("hx-get") || "";
+    syncFilters(url.indexOf("?") >= 0 ? url.slice(url.indexOf("?")) : "");
+    var count = document.getElementById("result-count");
+    if (count) count.focus({ preventScroll: true });
+  });
+
+  // The phone's filter sheet: the "Suodata" link opens the panel as a modal <dialog> (focus stays inside, Esc
+  // closes); without JavaScript the link shows the same panel by :target. Closing it shows the results from the top.
+  var sheetOpener = null;
+  function sheet() { return document.getElementById("filter-sheet"); }
+  document.addEventListener("click", function (e) {
+    var open = e.target.closest && e.target.closest("[data-sheet-open]");
+    var dialog = sheet();
+    if (open && dialog && dialog.showModal) {
+      e.preventDefault();
+      sheetOpener = open;
+      if (!dialog.open) dialog.showModal();  // focus goes to its first control, the close button
+      return;
+    }
+    if (e.target.closest && e.target.closest("[data-sheet-close]") && dialog && dialog.open) dialog.close();
+  });
+  // A modal <dialog> keeps focus out of the page, but Tab from its last control would leave for the browser's
+  // own controls: wrap around inside the sheet.
+  document.addEventListener("keydown", function (e) {
+    var dialog = sheet();
+    if (e.key !== "Tab" || !dialog || !dialog.open) return;
+    var items = Array.prototype.filter.call(dialog.querySelectorAll(
+      "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])"), function (el) {
+      return !el.disabled && el.getClientRects().length > 0;
+    });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    if (e.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      e.preventDefault(); last.focus();
+    } else if (!e.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
+      e.preventDefault(); first.focus();
+    }
+  });
+  document.addEventListener("submit", function (e) {
+    var dialog = sheet();
+    if (e.target.id === "filters" && dialog && dialog.open) dialog.close();
+  }, true);
+  document.addEventListener("close", function (e) {
+    if (e.target !== sheet()) return;
+    var area = document.querySelector(".results-area");
+    if (area) area.scrollIntoView({ block: "start" });
+    var back = sheetOpener || document.querySelector("[data-sheet-open]");
+    if (back) back.focus({ preventScroll: true });
+    sheetOpener = null;
+  }, true);
+  // A wide window has the side panel, never the sheet.
+  window.addEventListener("resize", function () {
+    var dialog = sheet();
+    if (dialog && dialog.open && window.matchMedia("(min-width: 861px)").matches) dialog.close();
+  });
+  // "Näytä autot" on a desktop (the side panel): show where the results are.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var trigger = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+    if (!elt || elt.id !== "filters" || !trigger || trigger.type !== "submit") return;
+    var count = document.getElementById("result-count");
+    if (count && !sheet().open) { count.focus({ preventScroll: true }); count.scrollIntoView({ block: "nearest" }); }
   });
 
   // Forms: after a swap, focus the confirmation, or the first field in error (autofocus covers full pages).

@@ -82,8 +82,8 @@ def facet_counts(text: str) -> dict[str, dict[str, int]]:
             value: int(n)
             for value, n in re.findall(r'<option value="([^"]+)"[^>]*>[^<]*\((\d+)\)</option>', block.group(1))
         }
-    for name in ("category", "fuel", "transmission", "drive"):
-        block = re.search(rf'<fieldset class="facet" id="facet-{name}"[^>]*>(.*?)</fieldset>', text, re.S)
+    for name in ("category", "fuel", "transmission", "drive", "colour", "seats", "vat", "equipment"):
+        block = re.search(rf'<fieldset class="facet[^"]*" id="facet-{name}"[^>]*>(.*?)</fieldset>', text, re.S)
         assert block, f"no facet-{name}"
         out[name] = {
             value: int(n)
@@ -92,6 +92,14 @@ def facet_counts(text: str) -> dict[str, dict[str, int]]:
                 r'<span class="count">(\d+)</span>', block.group(1))
         }
     return out
+
+
+def disabled_options(text: str, name: str) -> list[str]:
+    """The facet values shown but disabled (no car would be left with them)."""
+    if name in ("brand", "model"):
+        return re.findall(r'<option value="([^"]+)"[^>]*\bdisabled\b', re.search(
+            rf'<div class="field" id="facet-{name}"[^>]*>(.*?)</div>', text, re.S).group(1))
+    return re.findall(rf'<input type="checkbox"[^>]*name="{name}" value="([^"]+)"[^>]*\bdisabled\b', text)
 
 
 def checked(text: str, name: str) -> list[str]:

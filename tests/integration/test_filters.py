@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from support import (
-    HX, SeedCar, all_pages, checked, element_ids_with_oob, expected, facet_counts, get_ok, notes, result_count,
-    result_ids, url,
+    HX, SeedCar, all_pages, checked, disabled_options, element_ids_with_oob, expected, facet_counts, get_ok, notes,
+    result_count, result_ids, url,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -90,7 +90,8 @@ async def test_filter_inputs_keep_their_values_and_names(client) -> None:
     r = await get_ok(client, url("/cars", {"price_min": "20000", "year_max": "2021", "mileage_max": "100000",
                                            "q": "tow bar", "sort": "price_asc"}))
     for name in ("q", "brand", "model", "category", "fuel", "transmission", "drive", "price_min", "price_max",
-                 "year_min", "year_max", "mileage_max", "sort"):
+                 "year_min", "year_max", "mileage_max", "sort", "colour", "seats", "equipment", "vat", "power_min",
+                 "power_max", "reg_year_min", "reg_year_max"):
         assert f'name="{name}"' in r.text, name
     assert 'name="price_min" min="0" max="10000000" step="100" value="20000"' in r.text
     assert 'name="year_max" min="1950" max="2100" value="2021"' in r.text
@@ -142,7 +143,9 @@ async def test_facet_counts_match_the_seed_data(client, cars: list[SeedCar]) -> 
         want: dict[str, int] = {}
         for c in cars:
             want[c.data[attr]] = want.get(c.data[attr], 0) + 1
-        assert shown[dim] == want, dim
+        # Every value of the vocabulary is shown; those no car has are there with 0, disabled.
+        assert {v: n for v, n in shown[dim].items() if n} == want, dim
+        assert sorted(disabled_options(r.text, dim)) == sorted(v for v, n in shown[dim].items() if not n), dim
     assert shown["brand"] == {b: sum(1 for c in cars if c.brand_slug == b) for b in {c.brand_slug for c in cars}}
 
 
@@ -151,8 +154,9 @@ async def test_a_dimension_counts_ignore_its_own_choice(client, cars: list[SeedC
     r = await get_ok(client, url("/cars", {"fuel": "diesel"}))
     shown = facet_counts(r.text)
     assert shown["fuel"]["hybrid"] == sum(1 for c in cars if c.fuel == "hybrid")
-    assert shown["brand"] == {b: n for b, n in ((b, sum(1 for c in cars if c.brand_slug == b and c.fuel == "diesel"))
-                                                for b in {c.brand_slug for c in cars}) if n}
+    assert shown["brand"] == {b: sum(1 for c in cars if c.brand_slug == b and c.fuel == "diesel")
+                              for b in {c.brand_slug for c in cars}}
+    assert sorted(disabled_options(r.text, "brand")) == sorted(b for b, n in shown["brand"].items() if not n)
 
 
 @pytest.mark.parametrize("params", [{}, {"fuel": "diesel"}, {"drive": "awd", "price_max": "35000"},

@@ -16,6 +16,25 @@ FUELS = ("petrol", "diesel", "hybrid", "plug_in_hybrid", "electric", "gas")
 TRANSMISSIONS = ("manual", "automatic")
 DRIVES = ("fwd", "rwd", "awd")
 BODY_TYPES = ("hatchback", "sedan", "estate", "suv", "mpv", "coupe", "convertible", "van", "pickup")
+# Colours are free text ("Tummansininen metallic"); shoppers filter by the colour group its first word names.
+COLOUR_GROUPS = ("white", "black", "grey", "silver", "blue", "red", "green", "brown", "beige", "yellow", "orange",
+                 "other")
+COLOUR_GROUP_SQL = (
+    "CASE "
+    "WHEN lower(colour) ~ '^(valkoi|helmenvalk|white|pearl)' THEN 'white' "
+    "WHEN lower(colour) ~ '^(musta|black)' THEN 'black' "
+    "WHEN lower(colour) ~ '^(harmaa|tummanharmaa|vaaleanharmaa|grafiitti|grey|gray)' THEN 'grey' "
+    "WHEN lower(colour) ~ '^(hopea|silver)' THEN 'silver' "
+    "WHEN lower(colour) ~ '^(sini|tummansini|vaaleansini|blue)' THEN 'blue' "
+    "WHEN lower(colour) ~ '^(puna|tummanpuna|viininpuna|red)' THEN 'red' "
+    "WHEN lower(colour) ~ '^(vihre|tummanvihre|green)' THEN 'green' "
+    "WHEN lower(colour) ~ '^(rusk|brown)' THEN 'brown' "
+    "WHEN lower(colour) ~ '^(beige|hiekka)' THEN 'beige' "
+    "WHEN lower(colour) ~ '^(kelta|yellow)' THEN 'yellow' "
+    "WHEN lower(colour) ~ '^(orans|orange)' THEN 'orange' "
+    "ELSE 'other' END"
+)
+SEAT_COUNTS = ("2", "3", "4", "5", "6", "7", "8", "9")
 STATUSES = ("draft", "available", "reserved", "sold")
 LISTED_STATUSES = ("available", "reserved")
 # Finnish plates: 1-3 letters, dash, 1-3 digits (ABC-123); VIN: 17 chars without I, O, Q.
@@ -94,6 +113,7 @@ class Car(Timestamps, Base):
     power_kw: Mapped[int | None] = mapped_column(SmallInteger)
     displacement_cc: Mapped[int | None] = mapped_column(Integer)
     colour: Mapped[str] = mapped_column(String(60), server_default="")
+    colour_group: Mapped[str] = mapped_column(String(12), Computed(COLOUR_GROUP_SQL, persisted=True))
     doors: Mapped[int | None] = mapped_column(SmallInteger)
     seats: Mapped[int | None] = mapped_column(SmallInteger)
     registration_number: Mapped[str | None] = mapped_column(String(10))
