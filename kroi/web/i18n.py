@@ -33,7 +33,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cars.title": ("Vaihtoautot", "Used cars"),
     "cars.filters": ("Rajaa hakua", "Filter"),
     "cars.q": ("Hakusana", "Search"),
-    "cars.q_placeholder": ("esim. hybridi farmari", "e.g. hybrid estate"),
+    "cars.q_placeholder": ("esim. farmari", "e.g. estate"),
     "cars.brand": ("Merkki", "Make"),
     "cars.model": ("Malli", "Model"),
     "cars.any_brand": ("Kaikki merkit", "All makes"),
