@@ -60,9 +60,9 @@ def test_phone_filter_sheet_live_count_escape_and_chips(new_context) -> None:  #
             active_element(page)
     apply = sheet.locator("[data-sheet-apply]")
     expect(apply).to_have_text(f"Näytä {N_LISTED} autoa")
-    sheet.get_by_label("Diesel").check()
+    sheet.get_by_role("checkbox", name="Diesel").check()
     expect(apply).to_have_text(f"Näytä {N_DIESEL} autoa")  # the live count, while the sheet is open
-    expect(sheet.get_by_label("Diesel")).to_be_checked()
+    expect(sheet.get_by_role("checkbox", name="Diesel")).to_be_checked()
     page.screenshot(path=str(SHOTS / "cars-phone-sheet.png"))
     page.keyboard.press("Escape")
     expect(sheet).to_be_hidden()
@@ -89,7 +89,7 @@ def test_phone_filter_sheet_live_count_escape_and_chips(new_context) -> None:  #
     expect(page).not_to_have_url(re.compile("price_max"))
     opener.click()
     expect(sheet.get_by_label("Hinta enintään (€)")).to_have_value("")
-    expect(sheet.get_by_label("Diesel")).to_be_checked()
+    expect(sheet.get_by_role("checkbox", name="Diesel")).to_be_checked()
     sheet.get_by_role("button", name="Sulje suodattimet").click()
     expect(sheet).to_be_hidden()
     expect(opener).to_be_focused()
@@ -123,11 +123,11 @@ def test_desktop_side_panel_more_filters_chips_and_clear_all(new_context) -> Non
     expect(page.get_by_label("Merkki")).to_be_visible()  # the side panel, no sheet to open
     expect(page.locator("[data-sheet-open]")).to_be_hidden()
     # empty options are there, disabled, so the lists do not jump
-    expect(page.get_by_label("Avoauto")).to_be_disabled()
+    expect(page.get_by_role("checkbox", name="Avoauto")).to_be_disabled()
     page.get_by_text("Lisää rajauksia").click()
-    page.get_by_label("Valkoinen").check()
+    page.get_by_role("checkbox", name="Valkoinen").check()
     expect(page.locator("#result-count")).to_have_text(count_text(N_WHITE))
-    page.get_by_label("Vetokoukku").check()
+    page.get_by_role("checkbox", name="Vetokoukku").check()
     n = sum(1 for c in LISTED if c["colour"].lower().startswith("valkoi") and "tow_bar" in c["features"])
     expect(page.locator("#result-count")).to_have_text(count_text(n))
     page.get_by_label("Teho vähintään (kW)").fill("95")
@@ -140,10 +140,10 @@ def test_desktop_side_panel_more_filters_chips_and_clear_all(new_context) -> Non
     assert not report, report
     page.get_by_role("link", name="Tyhjennä kaikki").click()
     expect(page.locator("#result-count")).to_have_text(count_text(N_LISTED))
-    expect(page.get_by_label("Valkoinen")).not_to_be_checked()
+    expect(page.get_by_role("checkbox", name="Valkoinen")).not_to_be_checked()
     expect(page.get_by_label("Teho vähintään (kW)")).to_have_value("")
     # the submit button shows where the results are
-    page.get_by_label("Diesel").check()
+    page.get_by_role("checkbox", name="Diesel").check()
     expect(page.locator("#result-count")).to_have_text(count_text(N_DIESEL))
     page.get_by_role("button", name=f"Näytä {N_DIESEL} autoa").click()
     expect(page.locator("#result-count")).to_be_focused()
@@ -156,7 +156,7 @@ def test_phone_filters_without_javascript(new_context) -> None:  # noqa: ANN001
     page.get_by_role("link", name=re.compile("^Suodata")).click()  # a link to the panel: shown by :target
     panel = page.locator("#filter-sheet")
     expect(panel).to_be_visible()
-    panel.get_by_label("Diesel").check()
+    panel.get_by_role("checkbox", name="Diesel").check()
     panel.get_by_role("button", name=re.compile("^Näytä")).click()
     expect(page).to_have_url(re.compile(r"fuel=diesel"))
     expect(page.locator("#result-count")).to_have_text(count_text(N_DIESEL))
