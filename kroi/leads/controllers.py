@@ -122,9 +122,24 @@ async def contact_page(request: Request, db_session: NamedDependency[AsyncSessio
         if data:
             confirmation = Markup(k.templates.page("leads/_confirmation.html", k.templates.context(
                 lang, fid=form_type, lead_id=data[0]["id"], email=data[0]["email"])))
+    values = _prefill(request, form_type)
     ctx = page_context(request, lang, site, form_type=form_type, car=car, confirmation_html=confirmation,
-                       form_html=Markup(render_form(request, form_context(request, lang, site, form_type, car))))
+                       form_html=Markup(render_form(request, form_context(request, lang, site, form_type, car,
+                                                                          values=values))))
     return html(k.templates.page("leads/contact.html", ctx), cache_control="no-store")
+
+
+PREFILL = {"financing": ("down_payment", "term_months")}  # the car page's calculator links with its values
+
+
+def _prefill(request: Request, form_type: str) -> dict[str, str]:
+    """Initial values from the link that opened the form (whole numbers only); validation still runs on send."""
+    values = {}
+    for name in PREFILL.get(form_type, ()):
+        number = parse_int(request.query_params.get(name))
+        if number is not None:
+            values[name] = str(number)
+    return values
 
 
 def _service(request: Request, session: AsyncSession, site: SiteSettings) -> LeadService:

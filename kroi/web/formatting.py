@@ -47,6 +47,11 @@ def monthly_payment_cents(price_cents: int, *, down_pct: float, rate_pct: float,
     return round(payment) + monthly_fee_cents
 
 
+def local_date(value: datetime) -> date:
+    """The day of a timestamp in the dealership's time zone."""
+    return (value.astimezone(LOCAL) if value.tzinfo else value).date()
+
+
 def local_datetime(value: datetime | None) -> str:
     """A timestamp in the dealership's time zone, e.g. "25.11.2026 14:05"."""
     if value is None:
