@@ -585,23 +585,23 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Choose a down payment and a term to see the monthly payment and the APR with fees."),
     "fin.down": ("Käsiraha (€)", "Down payment (€)"),
     "fin.months": ("Laina-aika", "Term"),
-    "fin.months_option": ("{months} kk ({years} v)", "{months} months ({years} y)"),
+    "fin.months_option": ("{months}\u00a0kk ({years} v)", "{months}\u00a0months ({years} y)"),
     "fin.calculate": ("Laske", "Calculate"),
     "fin.monthly": ("Kuukausierä", "Monthly payment"),
     "fin.per_month": ("{amount}/kk", "{amount}/month"),
     "fin.apr": ("Todellinen vuosikorko", "APR with fees"),
     "fin.example": (
-        "Esimerkki: käteishinta {price}, käsiraha {down}, luoton määrä {credit}, laina-aika {months} kk, "
-        "nimelliskorko {rate} %, avausmaksu {fee} ja käsittelymaksu {monthly_fee}/kk. Kuukausierä {monthly}, "
-        "todellinen vuosikorko {apr} %, luottokustannukset yhteensä {cost}, maksettava yhteensä {total} ja "
+        "Esimerkki: käteishinta {price}, käsiraha {down}, luoton määrä {credit}, laina-aika {months}\u00a0kk, "
+        "nimelliskorko {rate}\u00a0%, avausmaksu {fee} ja käsittelymaksu {monthly_fee}/kk. Kuukausierä {monthly}, "
+        "todellinen vuosikorko {apr}\u00a0%, luottokustannukset yhteensä {cost}, maksettava yhteensä {total} ja "
         "osamaksuhinta {credit_price}. Esimerkki ei ole sitova tarjous; rahoitus edellyttää hyväksyttyä luottopäätöstä.",
-        "Example: cash price {price}, down payment {down}, amount of credit {credit}, term {months} months, "
-        "nominal interest {rate} %, opening fee {fee} and handling fee {monthly_fee}/month. Monthly payment "
-        "{monthly}, APR {apr} %, total cost of credit {cost}, total amount payable {total} and total price on "
+        "Example: cash price {price}, down payment {down}, amount of credit {credit}, term {months}\u00a0months, "
+        "nominal interest {rate}\u00a0%, opening fee {fee} and handling fee {monthly_fee}/month. Monthly payment "
+        "{monthly}, APR {apr}\u00a0%, total cost of credit {cost}, total amount payable {total} and total price on "
         "credit {credit_price}. An example, not a binding offer; financing is subject to credit approval.",
     ),
-    "fin.summary": ("{months} kk, käsiraha {down}, todellinen vuosikorko {apr} %.",
-                    "{months} months, down payment {down}, APR {apr} %."),
+    "fin.summary": ("{months}\u00a0kk, käsiraha {down}, todellinen vuosikorko {apr}\u00a0%.",
+                    "{months}\u00a0months, down payment {down}, APR {apr}\u00a0%."),
     "fin.own": ("Laske oma erä", "Calculate your own"),
     "fin.apply": ("Hae rahoitusta näillä ehdoilla", "Apply for financing on these terms"),
     "fin.error.down_number": ("Anna käsiraha kokonaisina euroina, esim. 3000.",
