@@ -231,6 +231,9 @@ def test_calculator_and_the_financing_form_it_prefills(new_context: Callable[...
 
     page.get_by_label("Käsiraha (€)").fill("8000")
     expect(monthly(page)).to_have_text("282,85\u00a0€/kk")  # 13 900 € + 299 € over 60 months, + 9 €
+    # A screen reader hears the new payment and rate, not the whole example again.
+    expect(page.locator("#financing-announce")).to_have_text(
+        re.compile(r"^Kuukausierä 282,85\u00a0€/kk\. Todellinen vuosikorko \d+,\d\d\u00a0%$"))
     page.get_by_label("Laina-aika").select_option("36")
     expect(monthly(page)).to_have_text("440,32\u00a0€/kk")
     expect(apr).not_to_have_text("7,97\u00a0%")
@@ -242,6 +245,7 @@ def test_calculator_and_the_financing_form_it_prefills(new_context: Callable[...
     expect(error).to_have_text("Anna käsiraha kokonaisina euroina, esim. 3000.")
     expect(page.get_by_label("Käsiraha (€)")).to_have_attribute("aria-invalid", "true")
     expect(monthly(page)).to_have_count(0)
+    expect(page.locator("#financing-announce")).to_have_text("Anna käsiraha kokonaisina euroina, esim. 3000.")
     page.get_by_label("Käsiraha (€)").fill("5000")
     expect(monthly(page)).to_be_visible()
     expect(page.get_by_label("Käsiraha (€)")).not_to_have_attribute("aria-invalid", "true")

@@ -40,14 +40,22 @@
     });
   }
 
-  // The calculator's result came back: mark the fields its messages are about.
+  // The calculator's result came back: mark the fields its messages are about, and say the new payment and
+  // rate (or the message) in a few words instead of reading the whole example aloud.
   document.addEventListener("htmx:afterSwap", function (e) {
     if (!e.detail.target || e.detail.target.id !== "financing-result") return;
+    var said = [];
     [["fin-down", "fin-down-error"], ["fin-months", "fin-months-error"]].forEach(function (pair) {
       var input = document.getElementById(pair[0]), error = document.getElementById(pair[1]);
       if (!input || !error) return;
-      if (error.textContent.trim()) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+      var text = error.textContent.trim();
+      if (text) { input.setAttribute("aria-invalid", "true"); said.push(text); } else input.removeAttribute("aria-invalid");
     });
+    e.detail.target.querySelectorAll(".finance-figures > div").forEach(function (row) {
+      said.push(row.querySelector("dt").textContent + " " + row.querySelector("dd").textContent);
+    });
+    var announce = document.getElementById("financing-announce");
+    if (announce) announce.textContent = said.join(". ");
   });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
