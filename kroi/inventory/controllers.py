@@ -258,7 +258,7 @@ async def _car_page(request: Request, db_session: AsyncSession, ref: str,
         status_code = 422 if calc.errors else 200
         if wants_fragment(request):
             fragment = k.templates.page("inventory/_financing_result.html", k.templates.context(
-                lang, financing=calc, car=_CarRef(car_id, body["title"], body["price"])))
+                lang, financing=calc, car=_CarRef(car_id, body["title"], body["price"]), oob=True))
             return html(fragment, status_code=status_code)
         body = json.loads(await render_body(calc))
 

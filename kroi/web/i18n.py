@@ -585,7 +585,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Choose a down payment and a term to see the monthly payment and the APR with fees."),
     "fin.down": ("Käsiraha (€)", "Down payment (€)"),
     "fin.months": ("Laina-aika", "Term"),
-    "fin.months_option": ("{months}\u00a0kk ({years} v)", "{months}\u00a0months ({years} y)"),
+    "fin.months_option": ("{months}\u00a0kk ({years} v)", "{months}\u00a0months"),
     "fin.calculate": ("Laske", "Calculate"),
     "fin.monthly": ("Kuukausierä", "Monthly payment"),
     "fin.per_month": ("{amount}/kk", "{amount}/month"),
