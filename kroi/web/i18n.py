@@ -106,12 +106,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "car.price": ("Hinta", "Price"),
     "car.monthly": ("Rahoitusesimerkki", "Financing example"),
     "car.monthly_value": ("alk. {amount} /kk", "from {amount} /month"),
-    "car.monthly_terms": (
-        "{months} kk, käsiraha {down} ({down_pct} %), korko {rate} %, avausmaksu {fee}, käsittelymaksu {monthly_fee}/kk. "
-        "Esimerkki, ei sitova tarjous.",
-        "{months} months, down payment {down} ({down_pct} %), interest {rate} %, opening fee {fee}, "
-        "{monthly_fee}/month handling fee. An example, not a binding offer.",
-    ),
     "car.contact_cta": ("Kysy tästä autosta", "Ask about this car"),
     "car.contact_text": ("Soita {phone} tai lähetä viesti – vastaamme aukioloaikoina nopeasti.",
                          "Call {phone} or send a message – we answer quickly during opening hours."),

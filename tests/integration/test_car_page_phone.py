@@ -148,6 +148,10 @@ async def test_the_prefill_link_opens_the_financing_form_with_the_values(client,
     # Values that are not whole numbers are ignored (the defaults stay); the form still validates on send.
     odd = await get_ok(client, f"/contact?type=financing&car={car.id}&down_payment=abc&term_months=x")
     assert 'name="down_payment" value=""' in odd.text and '<option value="60" selected>60</option>' in odd.text
+    # A term the form does not offer is not taken either (the select would silently show another).
+    for term in ("13", "96", "0"):
+        odd = await get_ok(client, f"/contact?type=financing&car={car.id}&down_payment=1000&term_months={term}")
+        assert 'value="1000"' in odd.text and '<option value="60" selected>60</option>' in odd.text, term
     # Other forms do not take them.
     other = await get_ok(client, f"/contact?type=test-drive&car={car.id}&down_payment=2000")
     assert 'name="down_payment"' not in other.text
