@@ -156,6 +156,12 @@
     }
     stage.addEventListener("pointerup", end);
     stage.addEventListener("pointercancel", end);
+    // A trackpad's pinch arrives as a wheel event with ctrlKey: zoom the photo, not the page.
+    stage.addEventListener("wheel", function (e) {
+      if (!e.ctrlKey) return;
+      e.preventDefault();
+      zoomAt(scale * Math.exp(-e.deltaY / 100), e.clientX, e.clientY);
+    }, { passive: false });
     window.addEventListener("resize", function () { if (dialog.open) { clamp(); apply(); } });
   }
 
