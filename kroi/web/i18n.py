@@ -579,7 +579,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Choose a down payment and a term to see the monthly payment and the APR with fees."),
     "fin.down": ("Käsiraha (€)", "Down payment (€)"),
     "fin.months": ("Laina-aika", "Term"),
-    "fin.months_option": ("{months}\u00a0kk ({years} v)", "{months}\u00a0months"),
+    "fin.months_option": ("{months}\u00a0kk ({years}\u00a0v)", "{months}\u00a0mo ({years}\u00a0yr)"),
     "fin.calculate": ("Laske", "Calculate"),
     "fin.monthly": ("Kuukausierä", "Monthly payment"),
     "fin.per_month": ("{amount}/kk", "{amount}/month"),

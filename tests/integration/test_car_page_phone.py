@@ -46,7 +46,7 @@ async def test_the_car_page_shows_the_calculator_with_the_dealers_defaults(clien
     # 21 900 €, 20 % down = 4 380 €, 60 months at 5.9 % + 299 € opening fee + 9 €/month (settings defaults).
     assert f'action="{car.url}/financing#financing"' in r.text and f'hx-get="{car.url}/financing"' in r.text
     assert 'id="fin-down" name="down" value="4380"' in r.text
-    assert re.search(r'<option value="60" selected>60\xa0kk \(5 v\)</option>', r.text)
+    assert re.search(r'<option value="60" selected>60\xa0kk \(5\xa0v\)</option>', r.text)
     assert [m for m in re.findall(r'<option value="(\d+)"', r.text.split('id="fin-months"', 1)[1].split("</select>")[0])] \
         == ["12", "24", "36", "48", "60", "72", "84"]
     assert monthly(r.text) == "352,66\xa0€/kk" and apr(r.text) == "7,97\xa0%"
