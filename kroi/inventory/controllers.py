@@ -5,6 +5,7 @@ import json
 import re
 import struct
 from dataclasses import dataclass, replace
+from datetime import date
 from math import ceil
 from typing import Any
 
@@ -16,8 +17,10 @@ from litestar.response import Redirect
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi.analytics import charts
 from kroi.cache import keys
 from kroi.leads import controllers as lead_forms
+from kroi.inventory import financing
 from kroi.inventory.chips import active_chips
 from kroi.inventory.search import FIELD_LABEL_KEYS, MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
@@ -25,7 +28,7 @@ from kroi.system import services as site_settings
 from kroi.web import i18n
 from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer
 from kroi.web.errors import GoneException
-from kroi.web.formatting import financing_monthly_cents
+from kroi.web.formatting import date_fi, local_date, money
 from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
 
 LIST_TEMPLATE = "inventory/list.html"
@@ -202,6 +205,21 @@ async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> R
 
 @get("/cars/{ref:str}", name="inventory:detail")
 async def show_car(request: Request, db_session: NamedDependency[AsyncSession], ref: FromPath[str]) -> Response:
+    return await _car_page(request, db_session, ref)
+
+
+@get("/cars/{ref:str}/financing", name="inventory:financing")
+async def car_financing(request: Request, db_session: NamedDependency[AsyncSession], ref: FromPath[str]) -> Response:
+    """The financing calculator for a down payment (€) and a term (months): the result fragment for htmx, the
+    whole car page with the result otherwise (the calculator's GET form without JavaScript)."""
+    q = request.query_params
+    return await _car_page(request, db_session, ref, calculator=(q.get("down"), q.get("months")))
+
+
+async def _car_page(request: Request, db_session: AsyncSession, ref: str,
+                    calculator: tuple[str | None, str | None] | None = None) -> Response:
+    """A car page; with calculator (raw down payment and term), the financing calculator shows their result
+    (the page body is then rendered for this request instead of taken from the cache)."""
     k = kroi(request)
     lang = language(request)
     match = CAR_REF.match(ref)
@@ -227,21 +245,25 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     if head["state"] == "gone":
         raise GoneException()
     if match.group(2) != head["slug"]:
-        target = request.app.route_reverse("inventory:detail", ref=f"{car_id}-{head['slug']}")
+        route = "inventory:detail" if calculator is None else "inventory:financing"
+        target = request.app.route_reverse(route, ref=f"{car_id}-{head['slug']}")
         # The query string (utm_* tags, lang) survives the move to the canonical address.
         return Redirect(target + (f"?{request.url.query}" if request.url.query else ""), status_code=301)
 
     site = await site_settings.load(db_session, k.cache)
-    canonical = absolute_url(request, request.url.path)
+    page_path = request.app.route_reverse("inventory:detail", ref=f"{car_id}-{head['slug']}")
+    canonical = absolute_url(request, page_path)
 
-    async def render_body() -> str:
+    async def render_body(calc: financing.Calculation | None = None) -> str:
         car = await svc.car(car_id)
         if car is None:
             raise NotFoundException(detail="car")
         drop = await svc.repo.latest_price_drop(car_id)
-        ctx = k.templates.context(lang, car=car, price_drop=drop, financing=_financing(car.price_cents, site),
+        history = _price_history(lang, await svc.repo.price_history(car_id))
+        ctx = k.templates.context(lang, car=car, price_drop=drop,
+                                  financing=calc or _financing(car.price_cents, car.status, site),
                                   json_ld_data=_json_ld(car, canonical, lang, media_link(request, "").rstrip("/")),
-                                  site=site)
+                                  site=site, page_url=canonical, price_history=history)
         return json.dumps({"body": k.templates.page("inventory/_detail_body.html", ctx),
                            "title": car.title, "status": car.status, "brand_id": car.brand_id,
                            "price": car.price_cents,
@@ -251,6 +273,17 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     body_key = (keys.fragment(keys.car_scope(car_id), gens[keys.car_scope(car_id)], "body", lang,
                               str(gens[keys.SETTINGS])) if gens else None)
     body = json.loads(await k.cache.get_or_render(body_key, keys.TTL_DETAIL, render_body))
+    status_code = 200
+    if calculator is not None:
+        if not financing.offered(body["price"], body["status"]):
+            raise NotFoundException(detail="financing")
+        calc = financing.calculate(body["price"], financing.Terms.from_settings(site.financing), *calculator)
+        status_code = 422 if calc.errors else 200
+        if wants_fragment(request):
+            fragment = k.templates.page("inventory/_financing_result.html", k.templates.context(
+                lang, financing=calc, car=_CarRef(car_id, body["title"], body["price"]), oob=True))
+            return html(fragment, status_code=status_code)
+        body = json.loads(await render_body(calc))
 
     async def render_related() -> str:
         car = await svc.car(car_id)
@@ -261,7 +294,8 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
     related_key = (keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "related", str(car_id), lang,
                                  _settings_part(gens)) if gens else None)
     related_html = await k.cache.get_or_render(related_key, keys.TTL_RELATED, render_related)
-    await svc.record_view(car_id)
+    if calculator is None:
+        await svc.record_view(car_id)
     inquiry_html = None
     if body["status"] != "sold":
         inquiry = lead_forms.form_context(request, lang, site, "inquiry", _CarRef(car_id, body["title"], body["price"]))
@@ -271,7 +305,7 @@ async def show_car(request: Request, db_session: NamedDependency[AsyncSession], 
                        inquiry_html=inquiry_html,
                        title=body["title"], description=body["description"], canonical=canonical,
                        og_image=media_link(request, f"{body['image']}-full.webp") if body["image"] else None)
-    return html(k.templates.page(DETAIL_TEMPLATE, ctx))
+    return html(k.templates.page(DETAIL_TEMPLATE, ctx), status_code=status_code)
 
 
 def _back_to_results(request: Request) -> str:
@@ -291,15 +325,23 @@ class _CarRef:
     price_cents: int
 
 
-def _financing(price_cents: int, site: site_settings.SiteSettings) -> dict[str, Any] | None:
-    f = site.financing
-    monthly = financing_monthly_cents(price_cents, f)
-    if monthly is None:
+def _financing(price_cents: int, status: str, site: site_settings.SiteSettings) -> financing.Calculation | None:
+    """The calculator with the dealer's default down payment and term (the page as cached)."""
+    if not financing.offered(price_cents, status):
         return None
-    return {"monthly_cents": monthly, "months": int(f["months"]), "rate_pct": float(f["rate_pct"]),
-            "down_cents": round(price_cents * float(f["down_payment_pct"]) / 100),
-            "down_pct": f["down_payment_pct"], "fee_cents": int(f["opening_fee_cents"]),
-            "monthly_fee_cents": int(f["monthly_fee_cents"])}
+    return financing.calculate(price_cents, financing.Terms.from_settings(site.financing))
+
+
+def _price_history(lang: str, rows: list) -> dict[str, Any] | None:  # noqa: ANN001 (CarPriceHistory rows)
+    """The prices the car has had, oldest first, and their chart; None while the price has never changed."""
+    points = [(local_date(r.changed_at), r.new_price_cents) for r in sorted(rows, key=lambda r: (r.changed_at, r.id))]
+    if len(points) < 2 or all(r.old_price_cents is None for r in rows):
+        return None
+    title = i18n.translate(lang, "car.price_history")
+    chart = charts.step_line([(d.toordinal(), cents / 100) for d, cents in points], title,
+                             x_text=lambda x: date_fi(date.fromordinal(int(x))),
+                             y_text=lambda y: money(round(y * 100)))
+    return {"points": points, "chart": chart}
 
 
 SCHEMA_FUEL = {"petrol": "Gasoline", "diesel": "Diesel", "hybrid": "Hybrid", "plug_in_hybrid": "Plug-in hybrid",
@@ -369,4 +411,4 @@ async def robots(request: Request) -> str:
     return f"User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api\n\nSitemap: {absolute_url(request, '/sitemap.xml')}\n"
 
 
-ROUTES = [home, list_cars, show_car, sitemap, robots]
+ROUTES = [home, list_cars, show_car, car_financing, sitemap, robots]

@@ -319,6 +319,12 @@ class InventoryRepository:
         )
         return await self.session.scalar(stmt)
 
+    async def price_history(self, car_id: int) -> list[CarPriceHistory]:
+        """Every price the car has had, newest first (the car page and the admin's car form show them)."""
+        return list((await self.session.scalars(
+            select(CarPriceHistory).where(CarPriceHistory.car_id == car_id)
+            .order_by(CarPriceHistory.changed_at.desc(), CarPriceHistory.id.desc()))).all())
+
     async def latest_price_drop(self, car_id: int) -> int | None:
         """How much the price fell in the newest change within 60 days, if it fell."""
         row = (await self.session.execute(
@@ -469,9 +475,7 @@ class StaffCarRepository:
         return [StaffCarRow(**r._asdict()) for r in rows], total
 
     async def price_history(self, car_id: int) -> list[CarPriceHistory]:
-        return list((await self.session.scalars(
-            select(CarPriceHistory).where(CarPriceHistory.car_id == car_id)
-            .order_by(CarPriceHistory.changed_at.desc(), CarPriceHistory.id.desc()))).all())
+        return await InventoryRepository(self.session).price_history(car_id)
 
     async def features(self) -> list:
         from kroi.db.models import Feature

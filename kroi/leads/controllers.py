@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import Car
-from kroi.leads.schemas import FIELDS, FORM_TYPES, REQUIRED, FormContext, time_slots, validate
+from kroi.leads.schemas import FIELDS, FORM_TYPES, REQUIRED, TERM_STEP_MONTHS, FormContext, time_slots, validate
 from kroi.leads.services import CarUnavailable, LeadService, Submission
 from kroi.parsing import parse_date, parse_int
 from kroi.security import ratelimit, signing
@@ -122,9 +122,27 @@ async def contact_page(request: Request, db_session: NamedDependency[AsyncSessio
         if data:
             confirmation = Markup(k.templates.page("leads/_confirmation.html", k.templates.context(
                 lang, fid=form_type, lead_id=data[0]["id"], email=data[0]["email"])))
+    values = _prefill(request, form_type, int(site.financing.get("max_months", 84)))
     ctx = page_context(request, lang, site, form_type=form_type, car=car, confirmation_html=confirmation,
-                       form_html=Markup(render_form(request, form_context(request, lang, site, form_type, car))))
+                       form_html=Markup(render_form(request, form_context(request, lang, site, form_type, car,
+                                                                          values=values))))
     return html(k.templates.page("leads/contact.html", ctx), cache_control="no-store")
+
+
+PREFILL = {"financing": ("down_payment", "term_months")}  # the car page's calculator links with its values
+
+
+def _prefill(request: Request, form_type: str, max_months: int) -> dict[str, str]:
+    """Initial values from the link that opened the form (whole numbers; a term the form offers); the values
+    are validated again on send."""
+    values = {}
+    for name in PREFILL.get(form_type, ()):
+        number = parse_int(request.query_params.get(name))
+        if name == "term_months" and number is not None and (number % TERM_STEP_MONTHS or not 0 < number <= max_months):
+            number = None
+        if number is not None:
+            values[name] = str(number)
+    return values
 
 
 def _service(request: Request, session: AsyncSession, site: SiteSettings) -> LeadService:

@@ -47,17 +47,9 @@ def monthly_payment_cents(price_cents: int, *, down_pct: float, rate_pct: float,
     return round(payment) + monthly_fee_cents
 
 
-FINANCING_MIN_CENTS = 300000  # financing starts from 3 000 €
-
-
-def financing_monthly_cents(price_cents: int, financing: dict) -> int | None:
-    """The monthly payment of the dealer's financing example (settings' financing terms), None below its minimum."""
-    if price_cents < FINANCING_MIN_CENTS:
-        return None
-    return monthly_payment_cents(price_cents, down_pct=float(financing["down_payment_pct"]),
-                                 rate_pct=float(financing["rate_pct"]), months=int(financing["months"]),
-                                 opening_fee_cents=int(financing["opening_fee_cents"]),
-                                 monthly_fee_cents=int(financing["monthly_fee_cents"]))
+def local_date(value: datetime) -> date:
+    """The day of a timestamp in the dealership's time zone."""
+    return (value.astimezone(LOCAL) if value.tzinfo else value).date()
 
 
 def horsepower(kw: int, lang: str = "fi") -> int:

@@ -141,13 +141,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "car.next_image": ("Seuraava kuva", "Next photo"),
     "car.price": ("Hinta", "Price"),
     "car.monthly": ("Rahoitusesimerkki", "Financing example"),
-    "car.monthly_value": ("alk. {amount}/kk", "from {amount}/month"),
-    "car.monthly_terms": (
-        "{months} kk, käsiraha {down} ({down_pct} %), korko {rate} %, avausmaksu {fee}, käsittelymaksu {monthly_fee}/kk. "
-        "Esimerkki, ei sitova tarjous.",
-        "{months} months, down payment {down} ({down_pct} %), interest {rate} %, opening fee {fee}, "
-        "{monthly_fee}/month handling fee. An example, not a binding offer.",
-    ),
+    "car.monthly_value": ("alk. {amount}/kk", "from {amount}/mo"),
     "car.contact_cta": ("Kysy tästä autosta", "Ask about this car"),
     "car.contact_text": ("Soita {phone} tai lähetä viesti – vastaamme aukioloaikoina nopeasti.",
                          "Call {phone} or send a message – we answer quickly during opening hours."),
@@ -603,6 +597,48 @@ TEXTS: dict[str, tuple[str, str]] = {
     "an.cache_detail": ("{hits} osumaa, {misses} ohi, {errors} virhettä", "{hits} hits, {misses} misses, {errors} errors"),
     "weekday.0": ("Ma", "Mon"), "weekday.1": ("Ti", "Tue"), "weekday.2": ("Ke", "Wed"),
     "weekday.3": ("To", "Thu"), "weekday.4": ("Pe", "Fri"), "weekday.5": ("La", "Sat"), "weekday.6": ("Su", "Sun"),
+    # --- the car page on a phone: action bar, gallery, share, financing calculator, price history ---
+    "bar.label": ("Toiminnot", "Actions"),
+    "bar.call": ("Soita", "Call"),
+    "bar.message": ("Viesti", "Message"),
+    "bar.test_drive": ("Koeajo", "Test drive"),
+    "gallery.close": ("Sulje kuvat", "Close photos"),
+    "gallery.hint": ("Pyyhkäise tai käytä nuolinäppäimiä. Kaksoisnapautus tai nipistys suurentaa.",
+                     "Swipe or use the arrow keys. Double-tap or pinch to zoom."),
+    "car.share": ("Jaa", "Share"),
+    "car.link_copied": ("Linkki kopioitu", "Link copied"),
+    "car.copy_failed": ("Kopioi linkki: {url}", "Copy the link: {url}"),
+    "car.price_history": ("Hintahistoria", "Price history"),
+    "car.price_date": ("Päivä", "Date"),
+    "fin.title": ("Rahoituslaskuri", "Financing calculator"),
+    "fin.intro": ("Valitse käsiraha ja laina-aika, niin näet kuukausierän ja todellisen vuosikoron kuluineen.",
+                  "Choose a down payment and a term to see the monthly payment and the APR with fees."),
+    "fin.down": ("Käsiraha (€)", "Down payment (€)"),
+    "fin.months": ("Laina-aika", "Term"),
+    "fin.months_option": ("{months}\u00a0kk ({years}\u00a0v)", "{months}\u00a0mo ({years}\u00a0yr)"),
+    "fin.calculate": ("Laske", "Calculate"),
+    "fin.monthly": ("Kuukausierä", "Monthly payment"),
+    "fin.per_month": ("{amount}/kk", "{amount}/month"),
+    "fin.apr": ("Todellinen vuosikorko", "APR with fees"),
+    "fin.example": (
+        "Esimerkki: käteishinta {price}, käsiraha {down}, luoton määrä {credit}, laina-aika {months}\u00a0kk, "
+        "nimelliskorko {rate}\u00a0%, avausmaksu {fee} ja käsittelymaksu {monthly_fee}/kk. Kuukausierä {monthly}, "
+        "todellinen vuosikorko {apr}\u00a0%, luottokustannukset yhteensä {cost}, maksettava yhteensä {total} ja "
+        "osamaksuhinta {credit_price}. Esimerkki ei ole sitova tarjous; rahoitus edellyttää hyväksyttyä luottopäätöstä.",
+        "Example: cash price {price}, down payment {down}, amount of credit {credit}, term {months}\u00a0months, "
+        "nominal interest {rate}\u00a0%, opening fee {fee} and handling fee {monthly_fee}/month. Monthly payment "
+        "{monthly}, APR {apr}\u00a0%, total cost of credit {cost}, total amount payable {total} and total price on "
+        "credit {credit_price}. An example, not a binding offer; financing is subject to credit approval.",
+    ),
+    "fin.summary": ("{months}\u00a0kk, käsiraha {down}, todellinen vuosikorko {apr}\u00a0%.",
+                    "{months}\u00a0months, down payment {down}, APR {apr}\u00a0%."),
+    "fin.own": ("Laske oma erä", "Calculate your own"),
+    "fin.apply": ("Hae rahoitusta näillä ehdoilla", "Apply for financing on these terms"),
+    "fin.error.down_number": ("Anna käsiraha kokonaisina euroina, esim. 3000.",
+                              "Give the down payment in whole euros, e.g. 3000."),
+    "fin.error.down_too_big": ("Käsirahan on oltava pienempi kuin auton hinta.",
+                               "The down payment must be less than the price of the car."),
+    "fin.error.term": ("Valitse laina-aika listasta ({low}–{high} kk).", "Choose a term from the list ({low}–{high} months)."),
 }
 
 VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from kroi.inventory import financing
 from kroi.web import formatting, i18n
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def make_environment(media_base: str = "/media") -> Environment:
     env.filters.update(
         money=formatting.money, km=formatting.km, date_fi=formatting.date_fi, decimal=formatting.decimal,
         thousands=formatting.group_thousands, dt=formatting.local_datetime, power=formatting.power,
-        monthly=formatting.financing_monthly_cents,
+        monthly=financing.example_monthly_cents,
     )
     def media_url(path: str | None, variant: str) -> str:
         return f"{media_base}/{path}-{variant}.webp" if path else static_url("img/no-photo.svg")

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kroi.system import services as site_settings
-from kroi.web.formatting import financing_monthly_cents, money
+from kroi.inventory.financing import example_monthly_cents
+from kroi.web.formatting import money
 from support import HX, SeedCar, all_pages, element_ids_with_oob, facet_counts, get_ok, notes, result_count, result_ids, url
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -164,14 +165,15 @@ async def test_cards_show_the_monthly_estimate_of_the_financing_example(client, 
     car = by_key["golf"]
     page = f"/cars?brand={car.brand_slug}"
     shown = monthly_texts((await get_ok(client, page)).text)
-    want = money(financing_monthly_cents(car.price_eur * 100, site.financing))
+    want = money(example_monthly_cents(car.price_eur * 100, site.financing))
     assert shown[car.id] == f"alk. {want}/kk"
     assert re.fullmatch(r"alk\. \d[\d ]* €/kk", shown[car.id])  # "alk. 184 €/kk": no stray space before /kk
+    assert shown[car.id] in (await get_ok(client, car.url)).text  # the car page's own example says the same
     # The dealer changes the financing terms: the cached cards follow.
     await site_settings.save(db, client.app.state.kroi.cache, "financing", site.financing | {"rate_pct": 12.5})
     site2 = await site_settings.load(db, client.app.state.kroi.cache)
     again = monthly_texts((await get_ok(client, page)).text)
-    assert again[car.id] == f"alk. {money(financing_monthly_cents(car.price_eur * 100, site2.financing))}/kk"
+    assert again[car.id] == f"alk. {money(example_monthly_cents(car.price_eur * 100, site2.financing))}/kk"
     assert again[car.id] != shown[car.id]
     en = await get_ok(client, page + "&lang=en")
-    assert monthly_texts(en.text)[car.id] == f"from {money(financing_monthly_cents(car.price_eur * 100, site2.financing))}/mo"
+    assert monthly_texts(en.text)[car.id] == f"from {money(example_monthly_cents(car.price_eur * 100, site2.financing))}/mo"

@@ -11,7 +11,8 @@ from kroi.db.models.inventory import COLOUR_GROUP_SQL, COLOUR_GROUPS, SEAT_COUNT
 from kroi.inventory.chips import active_chips
 from kroi.inventory.repositories import EXTRA_DIMENSIONS, count_facets
 from kroi.inventory.search import CarQuery, parse_query
-from kroi.web.formatting import financing_monthly_cents, horsepower, power
+from kroi.inventory.financing import example_monthly_cents
+from kroi.web.formatting import horsepower, power
 
 pytestmark = pytest.mark.unit
 
@@ -80,10 +81,10 @@ def test_power_in_hv_and_hp() -> None:
 
 def test_monthly_estimate_follows_the_settings_and_starts_from_3000_euros() -> None:
     terms = {"rate_pct": 5.9, "opening_fee_cents": 29900, "monthly_fee_cents": 900, "months": 60,
-             "down_payment_pct": 20}
-    assert financing_monthly_cents(299_999, terms) is None
-    cheap = financing_monthly_cents(1_000_000, terms)
-    assert cheap and financing_monthly_cents(1_000_000, terms | {"rate_pct": 9.9}) > cheap
+             "down_payment_pct": 20, "max_months": 84}
+    assert example_monthly_cents(299_999, terms) is None
+    cheap = example_monthly_cents(1_000_000, terms)
+    assert cheap and example_monthly_cents(1_000_000, terms | {"rate_pct": 9.9}) > cheap
 
 
 def test_chips_label_each_filter_and_link_to_the_search_without_it() -> None:
