@@ -28,6 +28,7 @@ from kroi.accounts import admin as accounts_admin
 from kroi.api import controllers as api
 from kroi.admin import controllers as admin
 from kroi.analytics import admin as analytics_admin
+from kroi.favourites import controllers as favourites
 from kroi.inventory import admin as inventory_admin
 from kroi.inventory import controllers as inventory
 from kroi.leads import admin as leads_admin
@@ -165,7 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Only the JSON API is described at /schema; the HTML pages stay out of the OpenAPI document.
         route_handlers=[
             Router(path="/", include_in_schema=False, route_handlers=[
-                *inventory.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
+                *inventory.ROUTES, *favourites.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
                 inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
                 accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, mail_admin.ROUTER, static, media]),
             api.ROUTER,
