@@ -118,12 +118,12 @@ async def test_new_main_photo_shows_on_the_car_page_and_the_cards(client, as_adm
     image_id, path = shown[-1]
     assert path.startswith(f"cars/{xc60.id}/") and len(shown) == 4
     page = await get_ok(client, xc60.url)
-    first = re.search(r'<figure class="slide"[^>]*>\s*<img src="([^"]+)"', page.text).group(1)
+    first = re.search(r'<figure class="slide"[^>]*>\s*(?:<a [^>]*>)?<img src="([^"]+)"', page.text).group(1)
     assert first == f"/media/seed/{xc60.key}-1-full.webp", "a new photo goes last"
     r = await post(client, f"/admin/cars/{xc60.id}/images/{image_id}/first", headers=HX)
     assert r.status_code == 200
     page = await get_ok(client, xc60.url)
-    first = re.search(r'<figure class="slide"[^>]*>\s*<img src="([^"]+)"', page.text).group(1)
+    first = re.search(r'<figure class="slide"[^>]*>\s*(?:<a [^>]*>)?<img src="([^"]+)"', page.text).group(1)
     assert first == f"/media/{path}-full.webp"
     assert f'content="http://testserver/media/{path}-full.webp"' in page.text  # og:image
     card = (await get_ok(client, "/cars?brand=volvo")).text.split(f'data-car-id="{xc60.id}"', 1)[1]

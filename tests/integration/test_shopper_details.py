@@ -84,8 +84,9 @@ async def test_a_language_chosen_by_link_stays_for_the_next_requests(client) -> 
 async def test_english_car_page_writes_decimals_the_english_way(client, by_key: dict[str, SeedCar]) -> None:
     en = await get_ok(client, by_key["golf"].url + "?lang=en")
     fi = await get_ok(client, by_key["golf"].url + "?lang=fi")
-    rate = re.search(r"(\d+[.,]\d) %", fi.text).group(1)
-    assert "," in rate and f"{rate.replace(',', '.')} %" in en.text
+    # the effective rate of the financing example: "4,93&nbsp;%" in Finnish, "4.93&nbsp;%" in English
+    rate = re.search(r"data-apr>(\d+[.,]\d+)&nbsp;%", fi.text).group(1)
+    assert "," in rate and f"data-apr>{rate.replace(',', '.')}&nbsp;%" in en.text
 
 
 async def test_typing_on_is_logged_as_one_search(client, db) -> None:  # noqa: ANN001
