@@ -172,9 +172,11 @@ _TOTAL = struct.Struct(">Q")  # the result count, stored ahead of a cached fragm
 
 
 async def _record_search(request: Request, svc: InventoryService, r: Resolved, total: int, lang: str) -> None:
-    if r.query.q and r.query.page == 1 and r.query.cursor is None:
+    # The search as typed is recorded, with the filters its words became: "maasturi" that found SUVs is a search
+    # with results, not one for the "searches without results" list.
+    if r.typed_q and r.query.page == 1 and r.query.cursor is None:
         who = keys.digest([request.client.host if request.client else "", request.headers.get("user-agent", "")])
-        await svc.record_search(r.query.q, r.query.filters(), total, lang, who)
+        await svc.record_search(r.typed_q, r.query.filters(), total, lang, who)
 
 
 @get("/", name="home")

@@ -8,6 +8,7 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timezone
 from math import ceil
 
@@ -19,6 +20,7 @@ from kroi.cache.fragments import FragmentCache
 from kroi.db.models import Brand, Car, CarModel, CarPriceHistory, Feature
 from kroi.inventory.repositories import CarCard, Facets, InventoryRepository
 from kroi.inventory.search import CarQuery, Cursor, Note, collapse_typing
+from kroi.inventory.understand import Name, names, understand
 
 log = logging.getLogger("kroi.inventory")
 
@@ -46,6 +48,11 @@ class Vocabulary:
     def feature(self, code: str) -> Feature | None:
         return next((f for f in self.features if f.code == code), None)
 
+    @cached_property
+    def names(self) -> list[Name]:
+        """Make and model names as the search understands them (kroi.inventory.understand)."""
+        return names(self.brands, self.models)
+
 
 @dataclass
 class Resolved:
@@ -55,6 +62,7 @@ class Resolved:
     brand_id: int | None
     model_id: int | None
     notes: list[Note] = field(default_factory=list)
+    typed_q: str | None = None  # the search as typed, before its filter words became filters
 
 
 @dataclass
@@ -88,6 +96,12 @@ class InventoryService:
         return vocab
 
     async def resolve(self, query: CarQuery, notes: list[Note], vocab: Vocabulary) -> Resolved:
+        """Look up slugs and codes; words of q that name a filter become that filter (the rest stays in q)."""
+        typed_q = query.q
+        understood = understand(query, vocab.names)
+        query = understood.query
+        if understood.corrected:
+            notes.insert(0, Note("note.showing_for", value=understood.corrected))
         brand_id = model_id = None
         if query.brand:
             brand = vocab.brand(query.brand)
@@ -108,7 +122,7 @@ class InventoryService:
         if unknown:
             notes.extend(Note("note.unknown_value", "equipment", code) for code in unknown)
             query = _replace(query, equipment=tuple(c for c in query.equipment if c not in unknown))
-        return Resolved(query, brand_id, model_id, notes)
+        return Resolved(query, brand_id, model_id, notes, typed_q)
 
     async def facets(self, r: Resolved) -> Facets:
         return await self.repo.facets(r.query, r.brand_id, r.model_id)
