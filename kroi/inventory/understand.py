@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from kroi.inventory.search import MULTI, CarQuery
@@ -71,6 +72,7 @@ class Name:
     model: str | None  # model slug (None: the make itself)
     label: str  # "Toyota Corolla"
     own: str  # "Corolla": the name as written on its own
+    id: int = 0  # the brand's id for a make, the model's id for a model
 
 
 @dataclass
@@ -89,14 +91,14 @@ class Understood:
 def names(brands: Sequence, models: Sequence) -> list[Name]:
     """Matchable names from the vocabulary's brands and models (objects with id, name, slug[, brand_id])."""
     by_id = {b.id: b for b in brands}
-    out = [Name(normalize(b.name), b.slug, None, b.name, b.name) for b in brands]
+    out = [Name(normalize(b.name), b.slug, None, b.name, b.name, b.id) for b in brands]
     for m in models:
         b = by_id.get(m.brand_id)
         if b is None:
             continue
         label = f"{b.name} {m.name}"
-        out.append(Name(normalize(m.name), b.slug, m.slug, label, m.name))
-        out.append(Name(normalize(b.name + m.name), b.slug, m.slug, label, label))
+        out.append(Name(normalize(m.name), b.slug, m.slug, label, m.name, m.id))
+        out.append(Name(normalize(b.name + m.name), b.slug, m.slug, label, label, m.id))
     return [n for n in out if n.key]
 
 
@@ -203,3 +205,66 @@ def understand(query: CarQuery, known: list[Name]) -> Understood:
     changes = {n: tuple(sorted(v, key=MULTI[n].index)) for n, v in values.items()}
     new = replace(query, brand=brand, model=model, q=" ".join(leftover) or None, **changes)
     return Understood(new, used, label if corrected else None)
+
+
+def nearest_name(word: str, known: list[Name]) -> Name | None:
+    """The make or model a word not understood most resembles, for "Did you mean …?" (looser than understand)."""
+    key = normalize(word)
+    if len(key) < 3 or key.isdigit():
+        return None
+    best = process.extractOne(key, {i: n.key for i, n in enumerate(known)}, scorer=fuzz.ratio, score_cutoff=60)
+    return known[best[2]] if best else None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str  # brand, model, category, fuel
+    label: str  # what the list shows
+    text: str  # what goes into the search box when chosen (understood as the filter)
+    count: int
+
+
+SUGGEST_MAX = 8
+
+
+def suggest(q: str, known: list[Name], counts: dict[str, dict], labels: dict[str, dict[str, str]]) -> list[Suggestion]:
+    """Makes, models, body types and fuels that what is typed begins (or, misspelt, nearly begins), with counts.
+
+    `counts` are the facet counts of the whole inventory ({"brand": {id: n}, "model": …, "category": {value: n}});
+    `labels` the shown names of the vocabulary values ({"category": {"suv": "Maasturi / SUV"}, …}). Only the last
+    word is completed when the whole text matches nothing ("hybridi cor" → "hybridi Toyota Corolla").
+    """
+    words = q.split()
+    found = _suggest(normalize(q), known, counts, labels) if words else []
+    if not found and len(words) > 1:
+        head = " ".join(words[:-1])
+        found = [replace(s, text=f"{head} {s.text}") for s in _suggest(normalize(words[-1]), known, counts, labels)]
+    return found
+
+
+def _suggest(key: str, known: list[Name], counts: dict[str, dict], labels: dict[str, dict[str, str]]) -> list:
+    if len(key) < 2:
+        return []
+    out: dict[tuple, tuple[int, Suggestion]] = {}
+    for n in known:
+        starts = n.key.startswith(key)
+        near = (not starts and len(key) >= 4
+                and Levenshtein.distance(key, n.key[:len(key)], score_cutoff=1) <= 1)
+        if not (starts or near):
+            continue
+        kind = "brand" if n.model is None else "model"
+        count = counts.get(kind, {}).get(n.id, 0)
+        ident = (kind, n.id)
+        if count and ident not in out:
+            out[ident] = (0 if starts else 1, Suggestion(kind, n.label, n.label, count))
+    for word, (name, value) in WORDS.items():
+        if name not in ("category", "fuel") or not word.startswith(key):
+            continue
+        count = counts.get(name, {}).get(value, 0)
+        ident = (name, value)
+        if count and ident not in out:
+            shown = labels.get(name, {}).get(value, value)
+            # The list shows "Maasturi / SUV"; the search box gets "Maasturi", a word the search understands.
+            out[ident] = (0, Suggestion(name, shown, shown.split(" / ")[0], count))
+    ranked = sorted(out.values(), key=lambda p: (p[0], -p[1].count, p[1].label))
+    return [s for _, s in ranked[:SUGGEST_MAX]]
