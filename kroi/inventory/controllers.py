@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from math import ceil
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -20,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.analytics import charts
 from kroi.cache import keys
 from kroi.leads import controllers as lead_forms
-from kroi.inventory import financing
+from kroi.inventory import financing, understand
 from kroi.inventory.chips import active_chips
-from kroi.inventory.search import FIELD_LABEL_KEYS, MULTI, NUMBERS, SORTS, CarQuery, Note, parse_query
+from kroi.inventory.search import FIELD_LABEL_KEYS, MULTI, NUMBERS, Q_MAX, SORTS, CarQuery, Note, parse_query
+from kroi.parsing import clean_text
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
@@ -50,15 +52,20 @@ def _note_texts(lang: str, notes: list[Note]) -> list[str]:
 
 
 
-def _chips(request: Request, r: Resolved, vocab: Vocabulary, lang: str) -> dict[str, Markup]:
-    """The active filters as removable chips and the filter button's count: rendered from the query alone."""
+def _chip_names(r: Resolved, vocab: Vocabulary) -> dict[str, Any]:
+    """What chips need that the query alone cannot say: the make, model and equipment names."""
     names: dict[str, Any] = {"features": {f.code: (f.name_fi, f.name_en) for f in vocab.features}}
     if r.brand_id is not None:
         names["brand"] = next((b.name for b in vocab.brands if b.id == r.brand_id), None)
     if r.model_id is not None:
         names["model"] = next((m.name for m in vocab.models if m.id == r.model_id), None)
+    return names
+
+
+def _chips(request: Request, r: Resolved, vocab: Vocabulary, lang: str) -> dict[str, Markup]:
+    """The active filters as removable chips and the filter button's count: rendered from the query alone."""
     t = kroi(request).templates
-    ctx = t.context(lang, chips=active_chips(r.query, lang, names), query=r.query,
+    ctx = t.context(lang, chips=active_chips(r.query, lang, _chip_names(r, vocab)), query=r.query,
                     clear_url=CarQuery(sort=r.query.sort).url("/cars"))
     return {"chips_html": Markup(t.page("inventory/_chips.html", ctx)),
             "filter_count_html": Markup(t.page("inventory/_filter_count.html", ctx))}
@@ -95,6 +102,8 @@ async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, 
         listing = await svc.listing(r, facets["total"], k.settings.page_size)
         site = await site_settings.load(svc.session, k.cache)
         ctx = base_ctx | {"listing": listing, "financing": site.financing}
+        if not listing.total and not more:
+            ctx |= await _no_results(request, svc, r, vocab, lang)
         return t.page("inventory/_more.html" if more else "inventory/_results.html", ctx)
 
     results = await k.cache.get_or_render(
@@ -150,6 +159,31 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     return html(k.templates.page(LIST_TEMPLATE, ctx))
 
 
+async def _no_results(request: Request, svc: InventoryService, r: Resolved, vocab: Vocabulary,
+                      lang: str) -> dict[str, Any]:
+    """What a search that found nothing tried, and what would find cars: each constraint dropped in turn (with its
+    count), the nearest make or model to a word of the text, a search alert and a "find me a car" request."""
+    chips = active_chips(r.query, lang, _chip_names(r, vocab))
+    relax = []
+    for chip in chips:
+        n = await svc.count(parse_query(parse_qs(urlsplit(chip.url).query))[0], vocab)
+        if n:
+            relax.append((i18n.translate(lang, "search.without_one" if n == 1 else "search.without",
+                                         what=chip.label, n=n), chip.url))
+    spelling = await svc.spelling(r, vocab)
+    if spelling is not None:
+        n = await svc.count(spelling[1], vocab)
+        if n:
+            relax.insert(0, (i18n.translate(lang, "search.spelling_one" if n == 1 else "search.spelling",
+                                            name=spelling[0], n=n), spelling[1].url("/cars")))
+    search = r.query.url("/cars", page=1, cursor=None)
+    pairs = r.query.params(page=1, cursor=None) + ([("lang", lang)] if request.query_params.get("lang") else [])
+    return {"tried": ", ".join(c.label for c in chips), "relax": relax,
+            "alert_url": "/alerts/new?" + urlencode(pairs),
+            "find_me_url": "/contact?" + urlencode([("type", "contact"), ("search", search)]
+                                                   + ([("lang", lang)] if request.query_params.get("lang") else []))}
+
+
 def _settings_part(gens: dict[str, int] | None) -> str:
     """The settings generation as a key part: cards carry the financing example of the dealer's terms."""
     return f"s{gens[keys.SETTINGS]}" if gens else ""
@@ -172,9 +206,35 @@ _TOTAL = struct.Struct(">Q")  # the result count, stored ahead of a cached fragm
 
 
 async def _record_search(request: Request, svc: InventoryService, r: Resolved, total: int, lang: str) -> None:
-    if r.query.q and r.query.page == 1 and r.query.cursor is None:
+    # The search as typed is recorded, with the filters its words became: "maasturi" that found SUVs is a search
+    # with results, not one for the "searches without results" list.
+    if r.typed_q and r.query.page == 1 and r.query.cursor is None:
         who = keys.digest([request.client.host if request.client else "", request.headers.get("user-agent", "")])
-        await svc.record_search(r.query.q, r.query.filters(), total, lang, who)
+        await svc.record_search(r.typed_q, r.query.filters(), total, lang, who)
+
+
+@get("/cars/suggest", name="inventory:suggest")
+async def suggest_search(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
+    """Search-as-you-type: the options of the search box's combobox (an HTML fragment, cached like the others)."""
+    k = kroi(request)
+    lang = language(request)
+    q = clean_text(request.query_params.get("q") or "")[:Q_MAX]
+    svc = InventoryService(db_session, k.cache)
+    gens = await k.cache.generations([keys.INVENTORY])
+    gen = gens[keys.INVENTORY] if gens else None
+
+    async def render() -> str:
+        vocab = await svc.vocabulary(gen)
+        facets = await svc.facets(await svc.resolve(CarQuery(), [], vocab))
+        labels = {name: {v: i18n.label(lang, vocabulary, v) for v in MULTI[name]}
+                  for name, vocabulary in (("category", "body_type"), ("fuel", "fuel"))}
+        options = understand.suggest(q, vocab.names, facets.counts, labels)
+        return k.templates.page("inventory/_suggest.html", k.templates.context(lang, options=options, q=q))
+
+    key = keys.fragment(keys.INVENTORY, gen, "suggest", lang, keys.digest(understand.normalize(q) + "|" + q)) \
+        if gens else None
+    body = await k.cache.get_or_render(key, keys.TTL_LISTING, render)
+    return html(body, cache_control="public, max-age=60")
 
 
 @get("/", name="home")
@@ -411,4 +471,4 @@ async def robots(request: Request) -> str:
     return f"User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api\n\nSitemap: {absolute_url(request, '/sitemap.xml')}\n"
 
 
-ROUTES = [home, list_cars, show_car, car_financing, sitemap, robots]
+ROUTES = [home, list_cars, suggest_search, show_car, car_financing, sitemap, robots]

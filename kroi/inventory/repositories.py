@@ -265,6 +265,11 @@ class InventoryRepository:
             ))
         return cards
 
+    async def count(self, query: CarQuery, brand_id: int | None, model_id: int | None) -> int:
+        """How many listed cars the query finds (the no-results block counts its alternatives with this)."""
+        stmt = select(func.count()).select_from(Car).where(*self._conditions(query, brand_id, model_id))
+        return int(await self.session.scalar(stmt) or 0)
+
     async def facets(self, query: CarQuery, brand_id: int | None, model_id: int | None) -> Facets:
         """Counts per facet value, each given all the *other* filters.
 

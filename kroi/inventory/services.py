@@ -8,8 +8,10 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timezone
 from math import ceil
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,8 @@ from kroi.cache import invalidate, keys
 from kroi.cache.fragments import FragmentCache
 from kroi.db.models import Brand, Car, CarModel, CarPriceHistory, Feature
 from kroi.inventory.repositories import CarCard, Facets, InventoryRepository
-from kroi.inventory.search import CarQuery, Cursor, Note, collapse_typing
+from kroi.inventory.search import CarQuery, Cursor, Note, collapse_typing, parse_query
+from kroi.inventory.understand import Name, names, nearest_name, understand
 
 log = logging.getLogger("kroi.inventory")
 
@@ -46,6 +49,11 @@ class Vocabulary:
     def feature(self, code: str) -> Feature | None:
         return next((f for f in self.features if f.code == code), None)
 
+    @cached_property
+    def names(self) -> list[Name]:
+        """Make and model names as the search understands them (kroi.inventory.understand)."""
+        return names(self.brands, self.models)
+
 
 @dataclass
 class Resolved:
@@ -55,6 +63,7 @@ class Resolved:
     brand_id: int | None
     model_id: int | None
     notes: list[Note] = field(default_factory=list)
+    typed_q: str | None = None  # the search as typed, before its filter words became filters
 
 
 @dataclass
@@ -88,6 +97,12 @@ class InventoryService:
         return vocab
 
     async def resolve(self, query: CarQuery, notes: list[Note], vocab: Vocabulary) -> Resolved:
+        """Look up slugs and codes; words of q that name a filter become that filter (the rest stays in q)."""
+        typed_q = query.q
+        understood = understand(query, vocab.names)
+        query = understood.query
+        if understood.corrected:
+            notes.insert(0, Note("note.showing_for", value=understood.corrected))
         brand_id = model_id = None
         if query.brand:
             brand = vocab.brand(query.brand)
@@ -108,7 +123,36 @@ class InventoryService:
         if unknown:
             notes.extend(Note("note.unknown_value", "equipment", code) for code in unknown)
             query = _replace(query, equipment=tuple(c for c in query.equipment if c not in unknown))
-        return Resolved(query, brand_id, model_id, notes)
+        return Resolved(query, brand_id, model_id, notes, typed_q)
+
+    async def count(self, query: CarQuery, vocab: Vocabulary) -> int:
+        r = await self.resolve(query, [], vocab)
+        return await self.repo.count(r.query, r.brand_id, r.model_id)
+
+    async def spelling(self, r: Resolved, vocab: Vocabulary) -> tuple[str, CarQuery] | None:
+        """A search that gave nothing: the nearest make or model to a word of its text, as (name, query)."""
+        words = (r.query.q or "").split()
+        for word in words:
+            name = nearest_name(word, vocab.names)
+            if name is None:
+                continue
+            rest = " ".join(w for w in words if w != word) or None
+            return name.label, _replace(r.query, q=rest, brand=name.brand, model=name.model, page=1, cursor=None)
+        return None
+
+    async def describe_search(self, url: str, lang: str, generation: int | None) -> str | None:
+        """A /cars search URL in words ("Toyota, Hybridi, Haku: punainen") for a lead's message; None if empty."""
+        from kroi.inventory.chips import active_chips
+
+        vocab = await self.vocabulary(generation)
+        query, notes = parse_query(parse_qs(urlsplit(url).query))
+        r = await self.resolve(query, notes, vocab)
+        names: dict = {"features": {f.code: (f.name_fi, f.name_en) for f in vocab.features}}
+        if r.brand_id is not None:
+            names["brand"] = next((b.name for b in vocab.brands if b.id == r.brand_id), None)
+        if r.model_id is not None:
+            names["model"] = next((m.name for m in vocab.models if m.id == r.model_id), None)
+        return ", ".join(c.label for c in active_chips(r.query, lang, names)) or None
 
     async def facets(self, r: Resolved) -> Facets:
         return await self.repo.facets(r.query, r.brand_id, r.model_id)

@@ -56,6 +56,8 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
     if meta is None:
         meta = {"source_page": request.url.path, "referrer": (request.headers.get("referer") or "")[:500]}
         meta |= _campaign_tags(request)
+        if search_url(request.query_params.get("search")):
+            meta["search_url"] = request.query_params["search"]
     return k.templates.context(
         lang, form_type=form_type, car=car, values=values, errors=errors, form_error=form_error,
         first_error=order[0] if order else None, fid=fid or form_type, csrf_token=csrf_token(request),
@@ -123,6 +125,7 @@ async def contact_page(request: Request, db_session: NamedDependency[AsyncSessio
             confirmation = Markup(k.templates.page("leads/_confirmation.html", k.templates.context(
                 lang, fid=form_type, lead_id=data[0]["id"], email=data[0]["email"])))
     values = _prefill(request, form_type, int(site.financing.get("max_months", 84)))
+    values |= await _search_prefill(request, db_session, lang, form_type)
     ctx = page_context(request, lang, site, form_type=form_type, car=car, confirmation_html=confirmation,
                        form_html=Markup(render_form(request, form_context(request, lang, site, form_type, car,
                                                                           values=values))))
@@ -143,6 +146,31 @@ def _prefill(request: Request, form_type: str, max_months: int) -> dict[str, str
         if number is not None:
             values[name] = str(number)
     return values
+
+
+SEARCH_URL_MAX = 500
+
+
+def search_url(raw: str | None) -> str | None:
+    """A /cars search URL carried by an "Etsi minulle auto" link, or None: only a relative /cars address."""
+    if not raw or len(raw) > SEARCH_URL_MAX or any(c in raw for c in "\\\r\n\t\0") or raw.startswith("//"):
+        return None
+    path, _, _ = raw.partition("?")
+    return raw if path == "/cars" else None
+
+
+async def _search_prefill(request: Request, session: AsyncSession, lang: str, form_type: str) -> dict[str, str]:
+    """ "Etsi minulle auto" from a search without results: the message says in words what the shopper searched."""
+    url = search_url(request.query_params.get("search"))
+    if form_type != "contact" or url is None:
+        return {}
+    from kroi.cache import keys
+    from kroi.inventory.services import InventoryService
+
+    k = kroi(request)
+    gens = await k.cache.generations([keys.INVENTORY])
+    what = await InventoryService(session, k.cache).describe_search(url, lang, gens[keys.INVENTORY] if gens else None)
+    return {"message": i18n.translate(lang, "search.lead_message", what=what or url)}
 
 
 def _service(request: Request, session: AsyncSession, site: SiteSettings) -> LeadService:
@@ -167,6 +195,7 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
     fid = _safe_id(data.get("form_id")) or form_type
     fragment = wants_fragment(request)
     meta = {name: data.get(name, "")[:500] for name in ("source_page", "referrer", *UTM)}
+    meta["search_url"] = search_url(data.get("search_url")) or ""
     try:
         site = await site_settings.load(db_session, k.cache)
         svc = _service(request, db_session, site)
@@ -231,6 +260,8 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
         consent_text=i18n.translate(lang, "form.consent"), client_ip=client_ip(request),
         source_page=meta["source_page"], referrer=meta["referrer"], utm={u: meta[u] for u in UTM if meta[u]},
     )
+    if meta["search_url"]:
+        clean.details["search_url"] = meta["search_url"]  # staff see the search the shopper came from
     try:
         result = await svc.submit(clean, car.id if car else None, sub)
     except CarUnavailable:
