@@ -57,7 +57,6 @@ async def _form_page(request: Request, session: AsyncSession, lang: str, query: 
         return html(form, status_code=status, cache_control="no-store")
     site = await site_settings.load(session, k.cache)
     page = page_context(request, lang, site, form_html=Markup(form), chips=ctx["chips"])
-    await session.rollback()
     return html(k.templates.page("alerts/new.html", page), status_code=status, cache_control="no-store")
 
 

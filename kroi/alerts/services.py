@@ -160,7 +160,7 @@ class AlertService:
 
     async def searches(self, email: str) -> list[SavedSearch]:
         searches = await self.repo.of_address(email)
-        await self.session.rollback()
+        await self.session.commit()  # ends the read; a rollback would expire the rows just read
         return searches
 
     async def delete(self, email: str, saved_search_id: int | None = None) -> int:
