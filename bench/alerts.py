@@ -142,19 +142,20 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure again on the database a --keep run left")
     args = parser.parse_args()
     db, _redis = testing.server_urls()
+    name = f"kroi_bench_alerts_{args.cars}"
     try:
         media = ROOT / "var" / "bench-alerts-media"
         if args.reuse:
-            url = testing.with_database(db, "kroi_bench_alerts")
+            url = testing.with_database(db, name)
             settings = Settings(env="test", database_url=url, media_dir=media)
             info = asyncio.run(again(settings))
         else:
-            url = testing.fresh_database(db, "kroi_bench_alerts")
+            url = testing.fresh_database(db, name)
             settings = Settings(env="test", database_url=url, media_dir=media)
             info = asyncio.run(fill(settings, args.cars, args.searches, args.new, args.drops, media))
         stats = asyncio.run(measure(settings))
         if not args.keep:
-            testing.drop_database(db, "kroi_bench_alerts")
+            testing.drop_database(db, name)
     finally:
         testing.stop_embedded()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -169,9 +170,10 @@ def main() -> None:
         "One run of the worker's job (AlertJob.match_changes: read the changes, match, record hits, queue the "
         "immediate mails in the outbox, one transaction):",
         "",
-        "| changes | hits | immediate mails queued | time |",
-        "| --- | --- | --- | --- |",
-        f"| {stats['changes']:,} | {stats['hits']:,} | {stats['mails']:,} | {stats['seconds']:.1f} s |",
+        "| changes | hits | immediate mails queued | time | of which: read | match | queue mails |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {stats['changes']:,} | {stats['hits']:,} | {stats['mails']:,} | {stats['seconds']:.1f} s "
+        f"| {stats.get('read_s', 0):.1f} s | {stats.get('match_s', 0):.1f} s | {stats.get('mail_s', 0):.1f} s |",
     ]
     (RESULTS / "alerts.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -202,18 +203,23 @@ class AlertJob:
         if run is None:
             await self.session.rollback()
             return {"skipped": 1}
+        started = time.perf_counter()
         until = await self.repo.now()
         changes = await self.repo.changes(run.checked_until - OVERLAP, until)
-        stats = {"changes": len(changes), "searches": 0, "hits": 0, "mails": 0}
+        stats: dict = {"changes": len(changes), "searches": 0, "hits": 0, "mails": 0}
         if changes:
             searches = await self.repo.active()
             stats["searches"] = len(searches)
+            stats["read_s"] = time.perf_counter() - started
             hits = await self._hits(changes, searches)
+            stats["match_s"] = time.perf_counter() - started - stats["read_s"]
             new = await self.repo.record_hits(hits)
             stats["hits"] = len(new)
             by_id = {s.id: s for s in searches}
             immediate = sorted({sid for sid, _ in new if by_id[sid].frequency == "immediate"})
+            mark = time.perf_counter()
             stats["mails"] = await self._mail(immediate, by_id)
+            stats["mail_s"] = time.perf_counter() - mark
         run.checked_until = until
         await self.session.commit()
         return stats
