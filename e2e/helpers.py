@@ -64,13 +64,14 @@ def active_element(page: Page) -> dict[str, Any]:
         href: e.getAttribute('href'), carId: e.closest('article') && e.closest('article').dataset.carId }; }""")
 
 
-def axe_problems(page: Page) -> str:
-    """axe-core's serious and critical violations on the page as it is now, as a report ('' when clean).
+def axe_problems(page: Page, within: str | None = None) -> str:
+    """axe-core's serious and critical violations on the page as it is now (or in the part `within` selects),
+    as a report ('' when clean).
 
     The page's context needs bypass_csp=True: the site's CSP (script-src 'self') would block the injected script.
     """
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
+    result = page.evaluate("within => within ? axe.run(within) : axe.run()", within)
     assert result["passes"], "axe ran no checks"
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     return "\n".join(
@@ -81,9 +82,9 @@ def axe_problems(page: Page) -> str:
 
 
 # Elements (other than scrolling tracks and the skip link parked off-screen) reaching past the right edge.
-OVERFLOW = """() => {
+OVERFLOW = """(within) => {
   const w = document.documentElement.clientWidth;
-  return [...document.querySelectorAll('body *')].filter(e => {
+  return [...document.querySelectorAll(within + ' *')].filter(e => {
     if (e.closest('.gallery-track, .thumbs, .skip-link, .visually-hidden, .table-scroll')) return false;
     const r = e.getBoundingClientRect();
     return r.width > 0 && r.right > w + 1;
@@ -91,9 +92,10 @@ OVERFLOW = """() => {
 }"""
 
 
-def scrolls_sideways(page: Page) -> list[str]:
-    """What reaches past the screen's right edge ([] when the page fits). Compares the document's scroll width
-    with the screen (clientWidth), since a mobile viewport widens itself to fit overflowing content."""
+def scrolls_sideways(page: Page, within: str = "body") -> list[str]:
+    """What reaches past the screen's right edge ([] when the page fits), of everything or of the part `within`
+    selects. Compares the document's scroll width with the screen (clientWidth), since a mobile viewport widens
+    itself to fit overflowing content."""
     if page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"):
         return []
-    return page.evaluate(OVERFLOW) or ["(the document is wider than the screen)"]
+    return page.evaluate(OVERFLOW, within) or (["(the document is wider than the screen)"] if within == "body" else [])

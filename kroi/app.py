@@ -35,6 +35,8 @@ from kroi.leads import admin as leads_admin
 from kroi.leads import controllers as leads
 from kroi.mail import admin as mail_admin
 from kroi.mail import worker as mail_worker
+from kroi.alerts import controllers as alerts
+from kroi.alerts import worker as alerts_worker
 from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
 from kroi.settings import Settings
@@ -139,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         tasks = [asyncio.create_task(_flush_views_forever(k))]
         if settings.run_worker:
             tasks.append(asyncio.create_task(mail_worker.run_forever(k.sessionmaker, settings)))
+            tasks.append(asyncio.create_task(alerts_worker.run_forever(k.sessionmaker, settings)))
         try:
             yield
         finally:
@@ -166,7 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Only the JSON API is described at /schema; the HTML pages stay out of the OpenAPI document.
         route_handlers=[
             Router(path="/", include_in_schema=False, route_handlers=[
-                *inventory.ROUTES, *favourites.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *meta.ROUTES, admin.ROUTER,
+                *inventory.ROUTES, *favourites.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *alerts.ROUTES, *meta.ROUTES, admin.ROUTER,
                 inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
                 accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, mail_admin.ROUTER, static, media]),
             api.ROUTER,
@@ -177,7 +180,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # (RFC 8058: mail clients POST without it; its signed token is the authority).
         csrf_config=CSRFConfig(secret=settings.secret(), cookie_secure=https, cookie_httponly=True,
                                cookie_samesite="lax",
-                               exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click", "/api",
+                               exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click",
+                                        "/alerts/unsubscribe/one-click", "/api",
                                         "/schema"]),
         dependencies={"db_session": Provide(provide_db_session)},
         lifespan=[lifespan],

@@ -115,18 +115,22 @@ def seed(demo: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Send queued e-mails (the outbox) until stopped; run one or more beside `kroi serve --workers N`."""
+    """Send queued e-mails (the outbox) and run the saved-search alerts until stopped; run one or more beside
+    `kroi serve --workers N`."""
     import signal
 
     from kroi.db.session import make_engine, make_sessionmaker
+    from kroi.alerts import worker as alerts_worker
     from kroi.mail.worker import run_forever
 
     signal.signal(signal.SIGTERM, _exit_on_signal)
 
     async def run(settings: Settings) -> None:
         engine = make_engine(settings)
+        sessionmaker = make_sessionmaker(engine)
         try:
-            await run_forever(make_sessionmaker(engine), settings)
+            # The saved-search job (kroi.alerts) runs beside the sender; its mails go through the same outbox.
+            await asyncio.gather(run_forever(sessionmaker, settings), alerts_worker.run_forever(sessionmaker, settings))
         finally:
             await engine.dispose()
 

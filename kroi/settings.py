@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_seconds: float = Field(default=30.0, gt=0)  # first retry; doubles each time
     run_worker: bool = True  # run the outbox worker inside the web process (kroi serve); production: kroi worker
+    # --- saved searches (hakuvahti) ---
+    alerts_poll_seconds: float = Field(default=300.0, gt=0)  # how often the worker matches new and cheaper cars
 
     log_level: str = "INFO"
 

@@ -218,4 +218,5 @@ class CarPriceHistory(Base):
     __table_args__ = (
         CheckConstraint("new_price_cents >= 0", name="new_price_nonnegative"),
         Index("ix_car_price_history_car_changed", "car_id", "changed_at"),
+        Index("ix_car_price_history_changed", "changed_at"),  # the saved-search job reads a day's changes
     )

@@ -1,0 +1,1 @@
+"""Saved searches with e-mail alerts ("hakuvahti"): subscribe, double opt-in, the matching job, management."""

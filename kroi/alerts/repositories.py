@@ -1,0 +1,166 @@
+"""SQL of saved searches: subscriptions, the changes since the job's mark, matching, hits and their mailing."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, and_, any_, bindparam, case, delete, func, select, text, true, update
+from sqlalchemy.dialects.postgresql import ARRAY, array, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kroi.db.models import AlertRun, Car, SavedSearch, SavedSearchHit
+from kroi.inventory.repositories import LISTED, InventoryRepository
+from kroi.inventory.services import Resolved
+
+MATCH_CHUNK = 500  # searches evaluated per pass over the changed cars (one CASE per search in the select list)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A car that became listed (kind 'new') or got cheaper ('drop') since the job's mark."""
+
+    car_id: int
+    kind: str
+    old_price_cents: int | None
+    price_cents: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HitCar:
+    saved_search_id: int
+    car_id: int
+    kind: str
+    old_price_cents: int | None
+    price_cents: int
+    title: str
+    slug: str
+    mileage_km: int
+
+
+class AlertRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- subscriptions ------------------------------------------------------------------------------------
+    async def insert_pending(self, email: str, query: str, frequency: str, language: str, consent: str) -> None:
+        await self.session.execute(insert(SavedSearch).values(
+            email=email, query=query, frequency=frequency, language=language, consent_text=consent,
+        ).on_conflict_do_nothing())
+
+    async def find(self, email: str, query: str) -> SavedSearch | None:
+        return await self.session.scalar(select(SavedSearch).where(
+            func.lower(SavedSearch.email) == email.lower(), SavedSearch.query == query).with_for_update())
+
+    async def get(self, saved_search_id: int) -> SavedSearch | None:
+        return await self.session.get(SavedSearch, saved_search_id, with_for_update=True)
+
+    async def of_address(self, email: str) -> list[SavedSearch]:
+        return list((await self.session.scalars(select(SavedSearch).where(
+            func.lower(SavedSearch.email) == email.lower(), SavedSearch.status == "active")
+            .order_by(SavedSearch.id))).all())
+
+    async def delete(self, email: str, saved_search_id: int | None = None) -> int:
+        stmt = delete(SavedSearch).where(func.lower(SavedSearch.email) == email.lower())
+        if saved_search_id is not None:
+            stmt = stmt.where(SavedSearch.id == saved_search_id)
+        return (await self.session.execute(stmt)).rowcount or 0
+
+    async def set_frequency(self, email: str, saved_search_id: int, frequency: str) -> int:
+        return (await self.session.execute(update(SavedSearch).where(
+            func.lower(SavedSearch.email) == email.lower(), SavedSearch.id == saved_search_id)
+            .values(frequency=frequency))).rowcount or 0
+
+    async def active(self) -> list[SavedSearch]:
+        return list((await self.session.scalars(select(SavedSearch).where(SavedSearch.status == "active"))).all())
+
+    # --- the job's mark -----------------------------------------------------------------------------------
+    async def lock_run(self) -> AlertRun | None:
+        """The job's row, locked for this transaction; None while another worker holds it (it is running)."""
+        await self.session.execute(insert(AlertRun).values(
+            id=1, checked_until=func.now() - text("interval '1 day'")).on_conflict_do_nothing())
+        return await self.session.scalar(select(AlertRun).where(AlertRun.id == 1)
+                                         .with_for_update(skip_locked=True))
+
+    async def now(self) -> datetime:
+        return await self.session.scalar(select(func.now()))
+
+    # --- changes and matching -----------------------------------------------------------------------------
+    async def changes(self, since: datetime, until: datetime) -> list[Change]:
+        """Cars listed in (since, until], and listed cars whose price is now below what it was at `since`."""
+        new = await self.session.execute(
+            select(Car.id, Car.price_cents, Car.published_at)
+            .where(LISTED, Car.published_at > since, Car.published_at <= until))
+        out = {car_id: Change(car_id, "new", None, price, at) for car_id, price, at in new.all()}
+        drops = await self.session.execute(text(
+            "SELECT h.car_id, (array_agg(h.old_price_cents ORDER BY h.changed_at, h.id))[1] AS old_price, "
+            "cars.price_cents, max(h.changed_at) AS at "
+            "FROM car_price_history h JOIN cars ON cars.id = h.car_id "
+            "WHERE h.changed_at > :since AND h.changed_at <= :until AND h.old_price_cents IS NOT NULL "
+            f"AND {LISTED.text} GROUP BY h.car_id, cars.price_cents"
+        ), {"since": since, "until": until})
+        for car_id, old_price, price, at in drops.all():
+            if car_id not in out and old_price is not None and price < old_price:
+                out[car_id] = Change(car_id, "drop", old_price, price, at)
+        return list(out.values())
+
+    async def match(self, car_ids: Sequence[int], searches: Sequence[tuple[str, Resolved]]) -> dict[str, list[int]]:
+        """For each search (key, resolved /cars query): which of these cars /cars would list for it.
+
+        The conditions are the listing's own (InventoryRepository._conditions), so an alert matches exactly
+        what /cars shows. One pass over the changed cars per MATCH_CHUNK searches: each search is a CASE in
+        the select list, and PostgreSQL returns per car the indexes of the searches it matches."""
+        if not car_ids or not searches:
+            return {}
+        inventory = InventoryRepository(self.session)
+        ids = bindparam("ids", list(car_ids), type_=ARRAY(BigInteger))
+        found: dict[str, list[int]] = {}
+        for start in range(0, len(searches), MATCH_CHUNK):
+            part = searches[start:start + MATCH_CHUNK]
+            cases = []
+            for i, (_, r) in enumerate(part):
+                conds = [c for c in inventory._conditions(r.query, r.brand_id, r.model_id) if c is not LISTED]
+                cases.append(case((and_(true(), *conds), i)))
+            matched = func.array_remove(array(cases), None)
+            rows = await self.session.execute(select(Car.id, matched).where(LISTED, Car.id == any_(ids)))
+            for car_id, indexes in rows.all():
+                for i in indexes:
+                    found.setdefault(part[i][0], []).append(car_id)
+        return found
+
+    async def record_hits(self, hits: Sequence[tuple[int, Change]]) -> list[tuple[int, int]]:
+        """Insert (saved search, car) hits; returns those that are new (a car is alerted once per search)."""
+        if not hits:
+            return []
+        result = await self.session.execute(text(
+            "INSERT INTO saved_search_hits (saved_search_id, car_id, kind, old_price_cents, price_cents) "
+            "SELECT * FROM unnest(CAST(:s AS bigint[]), CAST(:c AS bigint[]), CAST(:k AS varchar[]), "
+            "CAST(:o AS bigint[]), CAST(:p AS bigint[])) "
+            "ON CONFLICT DO NOTHING RETURNING saved_search_id, car_id"
+        ), {"s": [s for s, _ in hits], "c": [ch.car_id for _, ch in hits], "k": [ch.kind for _, ch in hits],
+            "o": [ch.old_price_cents for _, ch in hits], "p": [ch.price_cents for _, ch in hits]})
+        return [(s, c) for s, c in result.all()]
+
+    async def unmailed(self, saved_search_ids: Sequence[int] | None = None) -> list[HitCar]:
+        """Hits not yet mailed (of these searches, or of all), with what a mail says about each car."""
+        h = SavedSearchHit
+        stmt = (select(h.saved_search_id, h.car_id, h.kind, h.old_price_cents, h.price_cents, Car.title,
+                       Car.slug, Car.mileage_km)
+                .join(Car, Car.id == h.car_id).where(h.mailed_at.is_(None))
+                .order_by(h.saved_search_id, h.created_at, h.car_id))
+        if saved_search_ids is not None:
+            stmt = stmt.where(h.saved_search_id == any_(bindparam("subs", list(saved_search_ids),
+                                                                   type_=ARRAY(BigInteger))))
+        return [HitCar(*row) for row in (await self.session.execute(stmt)).all()]
+
+    async def mark_mailed(self, saved_search_ids: Sequence[int]) -> None:
+        await self.session.execute(update(SavedSearchHit).where(
+            SavedSearchHit.saved_search_id == any_(bindparam("subs", list(saved_search_ids),
+                                                             type_=ARRAY(BigInteger))),
+            SavedSearchHit.mailed_at.is_(None)).values(mailed_at=func.now()))
+
+    async def searches_by_id(self, ids: Sequence[int]) -> dict[int, SavedSearch]:
+        rows = await self.session.scalars(select(SavedSearch).where(
+            SavedSearch.id == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))))
+        return {s.id: s for s in rows.all()}
