@@ -296,7 +296,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mail.confirm.subject": ("Kiitos yhteydenotostasi – {dealer}", "Thank you for contacting {dealer}"),
     "mail.confirm.hello": ("Hei {name},", "Hello {name},"),
     "mail.confirm.body": ("kiitos viestistäsi meille. Olemme vastaanottaneet sen.",
-                          "thank you for your message to {dealer}. We have received it."),
+                          "thank you for your message. We have received it."),
     "mail.confirm.car": ("Auto", "Car"),
     "mail.confirm.next": ("Myyjämme ottaa sinuun yhteyttä aukioloaikoina, yleensä {within}.",
                           "Our salesperson will contact you during opening hours, usually {within}."),
