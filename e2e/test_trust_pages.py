@@ -89,6 +89,8 @@ def test_a_shared_english_link_is_english_in_a_fresh_browser(new_context: Callab
     expect(fresh.locator("html")).to_have_attribute("lang", "en")
     expect(fresh.get_by_role("heading", name="Specifications")).to_be_visible()
     expect(fresh.get_by_role("heading", name="A safe purchase")).to_be_visible()
+    fresh.locator(".trust").screenshot(path=str(SHOTS / "trust-block-phone-en.png"))
+    fresh.locator("section[aria-labelledby=specs-heading], .specs").first.screenshot(path=str(SHOTS / "trust-specs-en.png"))
     assert fresh.locator('link[rel=alternate][hreflang="fi"]').count() == 1
     fresh.get_by_role("link", name="Contact", exact=True).first.click()
     expect(fresh.locator("h1")).to_have_text("Contact")
