@@ -41,6 +41,7 @@ from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
 from kroi.settings import Settings
 from kroi.system import admin as system_admin
+from kroi.system import pages as system_pages
 from kroi.storage import make_storage
 from kroi.web import i18n, meta
 from kroi.web.head import HeadAsGet
@@ -169,7 +170,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Only the JSON API is described at /schema; the HTML pages stay out of the OpenAPI document.
         route_handlers=[
             Router(path="/", include_in_schema=False, route_handlers=[
-                *inventory.ROUTES, *favourites.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *alerts.ROUTES, *meta.ROUTES, admin.ROUTER,
+                *inventory.ROUTES, *favourites.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *alerts.ROUTES, *meta.ROUTES,
+                *system_pages.ROUTES, admin.ROUTER,
                 inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
                 accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, mail_admin.ROUTER, static, media]),
             api.ROUTER,

@@ -12,7 +12,6 @@ from kroi.favourites.schemas import Wanted
 from kroi.inventory.repositories import CarCard
 from kroi.web import formatting, i18n
 
-HP_PER_KW = 1.35962
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ class FavouritesService:
 def _power(kw: int | None, lang: str) -> str:
     if not kw:
         return "–"
-    return f"{kw} kW ({round(kw * HP_PER_KW)} {'hp' if lang == 'en' else 'hv'})"
+    return formatting.power(kw, lang)
 
 
 def spec_rows(columns: list[Column], lang: str) -> list[Row]:
@@ -107,7 +106,7 @@ def spec_rows(columns: list[Column], lang: str) -> list[Row]:
         row("spec.displacement", [f"{formatting.group_thousands(c.displacement_cc)} cm³" if c.displacement_cc else "–"
                                   for c in cars]),
         row("spec.body_type", [label("body_type", c.body_type) for c in cars]),
-        row("spec.colour", [c.colour or "–" for c in cars]),
+        row("spec.colour", [formatting.colour_name(c.colour, lang) or "–" for c in cars]),
         row("spec.doors", [str(c.doors) if c.doors else "–" for c in cars]),
         row("spec.seats", [str(c.seats) if c.seats else "–" for c in cars]),
         row("spec.taxation", [i18n.translate(lang, "cars.vat" if c.vat_deductible else "cars.margin") for c in cars]),

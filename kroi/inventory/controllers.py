@@ -28,7 +28,7 @@ from kroi.parsing import clean_text
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer
+from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer, with_language
 from kroi.web.errors import GoneException
 from kroi.web.formatting import date_fi, local_date, money
 from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
@@ -147,7 +147,8 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
         (total,) = _TOTAL.unpack_from(cached)
         await _record_search(request, svc, r, total, lang)
         canonical = _last_page(r, total, k.settings.page_size).url("/cars")
-        return gzipped_html(request, cached[_TOTAL.size:], headers=None if more else {"HX-Push-Url": canonical})
+        return gzipped_html(request, cached[_TOTAL.size:],
+                            headers=None if more else {"HX-Push-Url": with_language(canonical, lang)})
     pieces = await _listing_pieces(request, svc, r, vocab, gens, lang, more=False)
     await _record_search(request, svc, r, pieces["total"], lang)
     site = await site_settings.load(db_session, k.cache)

@@ -66,6 +66,7 @@ def form_context(request: Request, lang: str, site: SiteSettings, form_type: str
         today=today.isoformat(), last_day=(today + timedelta(days=60)).isoformat(),
         slots=slots, slots_note=slots_note, max_months=int(
             site.financing.get("max_months", 84)), default_months=int(site.financing.get("months", 60)),
+        response_hours=site.leads.get("response_target_hours", 4),
     )
 
 
@@ -123,7 +124,8 @@ async def contact_page(request: Request, db_session: NamedDependency[AsyncSessio
         data = signing.unsign(k.settings.secret(), DONE_PURPOSE, done, max_age=3600)
         if data:
             confirmation = Markup(k.templates.page("leads/_confirmation.html", k.templates.context(
-                lang, fid=form_type, lead_id=data[0]["id"], email=data[0]["email"])))
+                lang, fid=form_type, lead_id=data[0]["id"], email=data[0]["email"],
+                response_hours=site.leads.get("response_target_hours", 4))))
     values = _prefill(request, form_type, int(site.financing.get("max_months", 84)))
     values |= await _search_prefill(request, db_session, lang, form_type)
     ctx = page_context(request, lang, site, form_type=form_type, car=car, confirmation_html=confirmation,
@@ -218,11 +220,13 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
     def done(lead_id: int, email: str) -> Response:
         if fragment:
             body = k.templates.page("leads/_confirmation.html", k.templates.context(
-                lang, fid=fid, lead_id=lead_id, email=email))
+                lang, fid=fid, lead_id=lead_id, email=email,
+                response_hours=site.leads.get("response_target_hours", 4)))
             return html(body, cache_control="no-store")
         token = signing.sign(k.settings.secret(), DONE_PURPOSE, {"id": lead_id, "email": email})
         target = f"/contact?type={form_type if form_type != 'inquiry' else 'contact'}&done={token}"
-        if lang != language(request):  # the page was in ?lang= only; the cookie would not carry it over
+        # English stays in the address (shareable); a ?lang= that differs from the cookie must be carried over.
+        if lang == "en" or lang != language(request):
             target += f"&lang={lang}"
         return Redirect(target, status_code=303)
 

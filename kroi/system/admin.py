@@ -18,11 +18,13 @@ from kroi.admin.guards import staff_guard
 from kroi.db.models import AuditLog, User
 from kroi.leads.controllers import client_ip
 from kroi.leads.schemas import EMAIL_RE, normalize_phone
-from kroi.parsing import clean_text, parse_date, parse_int
+from kroi.parsing import clean_lines, clean_text, parse_date, parse_int
 from kroi.system import services as site_settings
+from kroi.system import texts
 from kroi.web.context import kroi
 
 ADMIN = {"role": "admin"}
+PAGE_TEXT_MAX = 20000
 TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 NUMBERS = {  # financing and leads fields: (section, name, kind, low, high)
     "rate_pct": ("financing", float, 0, 30), "opening_fee_eur": ("financing", float, 0, 5000),
@@ -40,6 +42,7 @@ def _form_values(site: site_settings.SiteSettings) -> dict[str, str]:
           "down_payment_pct": str(f["down_payment_pct"]), "max_months": str(f.get("max_months", 84)),
           "response_target_hours": str(site.leads.get("response_target_hours", 4)),
           "notify_email": site.leads.get("notify_email", "")}
+    v |= {f"page_{name}": site.page_text(*name.rsplit("_", 1)) for name in texts.PAGES}
     for day in range(7):
         hours = site.opening_hours.get(str(day))
         v[f"open_{day}"], v[f"close_{day}"] = (hours or ["", ""])
@@ -84,9 +87,17 @@ def validate(data: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str
     notify = clean_text(data.get("notify_email", ""))
     if notify and not EMAIL_RE.match(notify):
         errors["notify_email"] = "form.error.email"
+    pages = {}
+    for name in texts.PAGES:
+        value = clean_lines(data.get(f"page_{name}", ""))
+        if len(value) > PAGE_TEXT_MAX:
+            errors[f"page_{name}"] = "admin.settings.error.too_long"
+        # the default text is stored as "", so a later better default still reaches the page
+        pages[name] = "" if value == clean_lines(texts.PAGES[name]) else value
     if errors:
         return None, errors
     return {
+        "pages": pages,
         "dealer": dealer, "opening_hours": hours,
         "financing": {"rate_pct": numbers["rate_pct"], "opening_fee_cents": round(numbers["opening_fee_eur"] * 100),
                       "monthly_fee_cents": round(numbers["monthly_fee_eur"] * 100), "months": int(numbers["months"]),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.cache import invalidate, keys
 from kroi.cache.fragments import FragmentCache
+from kroi.system import texts
 from kroi.system.repositories import SettingsRepository
 
 DEFAULTS: dict[str, Any] = {
@@ -28,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "financing": {"rate_pct": 5.9, "opening_fee_cents": 29900, "monthly_fee_cents": 900, "months": 60,
                   "down_payment_pct": 20, "max_months": 84},
     "leads": {"response_target_hours": 4, "notify_email": "myynti@kroiautocenter.fi"},
+    # privacy policy, terms and the car page's trust block, FI and EN (plain text, see kroi/system/texts.py)
+    "pages": {name: "" for name in texts.PAGES},  # "" = the default text of kroi/system/texts.py
 }
 
 
@@ -37,6 +40,12 @@ class SiteSettings:
     opening_hours: dict[str, Any]
     financing: dict[str, Any]
     leads: dict[str, Any]
+    pages: dict[str, Any]
+
+    def page_text(self, name: str, lang: str) -> str:
+        """An editable page text in this language; an emptied text falls back to the default."""
+        key = f"{name}_{'en' if lang == 'en' else 'fi'}"
+        return (self.pages.get(key) or "").strip() or texts.PAGES[key]
 
     def hours_rows(self) -> list[tuple[int, list[str] | None]]:
         return [(day, self.opening_hours.get(str(day))) for day in range(7)]
@@ -57,7 +66,19 @@ async def load(session: AsyncSession, cache: FragmentCache) -> SiteSettings:
     async def from_db() -> str:
         return json.dumps(await SettingsRepository(session).all())
 
-    return merge(json.loads(await cache.get_or_render(key, keys.TTL_SETTINGS, from_db)))
+    site = merge(json.loads(await cache.get_or_render(key, keys.TTL_SETTINGS, from_db)))
+    global _last_loaded
+    _last_loaded = site
+    return site
+
+
+_last_loaded: SiteSettings | None = None
+
+
+def last_loaded() -> SiteSettings:
+    """The settings most recently loaded by this process (defaults before the first load): for error pages,
+    whose handlers cannot wait for the database and must render even when it is down."""
+    return _last_loaded or merge({})
 
 
 async def save(session: AsyncSession, cache: FragmentCache, key: str, value: dict[str, Any],

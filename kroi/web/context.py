@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
@@ -60,15 +60,35 @@ def absolute_url(request: Request, path: str) -> str:
     return base.rstrip("/") + path
 
 
+def with_language(url: str, lang: str) -> str:
+    """The URL in a language: English carries ?lang=en (a shared link stays English), Finnish none."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    if lang == "en":
+        query.append(("lang", "en"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def alternates(request: Request, canonical: str | None) -> list[tuple[str, str]]:
+    """hreflang alternates of this page: the Finnish address (also x-default) and the English one."""
+    base = canonical or absolute_url(request, request.url.path)
+    finnish = with_language(base, "fi")
+    return [("fi", finnish), ("en", with_language(base, "en")), ("x-default", finnish)]
+
+
 def language_switch(request: Request, lang: str) -> dict[str, str]:
     """The other language and the link that switches to it and comes back to this page."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    path_query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    here = with_language(path_query, "fi")  # /lang/{code} puts the language it switches to back in
     other = "en" if lang == "fi" else "fi"
     return {"switch_language_url": f"/lang/{other}?{urlencode({'next': here})}", "other_language": other}
 
 
 def page_context(request: Request, lang: str, site: SiteSettings, **values: Any) -> dict[str, Any]:
     """Context for a whole page: the layout needs the dealer's details and the language switch."""
+    if values.get("canonical"):
+        values["canonical"] = with_language(values["canonical"], lang)
+    values.setdefault("alternates", alternates(request, values.get("canonical")))
     return kroi(request).templates.context(
         lang,
         site=site,

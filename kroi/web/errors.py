@@ -27,12 +27,18 @@ def _render(request: Request, status: int, title_key: str, text: str, detail: st
             {"type": "about:blank", "title": i18n.translate("en", title_key), "status": status, "detail": detail},
             status_code=status, media_type="application/problem+json",
         )
-    from kroi.web.context import kroi, language
+    from kroi.system.services import last_loaded
+    from kroi.web.context import kroi, language, page_context
 
     lang = language(request)
     templates = kroi(request).templates
-    ctx = templates.context(lang, status=status, title=i18n.translate(lang, title_key), text=text,
-                            fragment=wants_fragment(request))
+    title = i18n.translate(lang, title_key)
+    if wants_fragment(request):
+        ctx = templates.context(lang, status=status, title=title, text=text)
+        return html(templates.page("errors/_fragment.html", ctx), status_code=status)
+    # The normal layout (search, links, the phone number); an exception handler cannot wait for the database,
+    # so the dealer's details are the ones this process loaded last.
+    ctx = page_context(request, lang, last_loaded(), status=status, title=title, text=text, alternates=[])
     return html(templates.page("errors/error.html", ctx), status_code=status)
 
 

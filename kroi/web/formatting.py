@@ -70,3 +70,31 @@ def local_datetime(value: datetime | None) -> str:
         return ""
     local = value.astimezone(LOCAL) if value.tzinfo else value
     return f"{local.day}.{local.month}.{local.year} {local:%H:%M}"
+
+
+# trust: the car colours are written in Finnish; English pages translate them word by word.
+COLOUR_WORDS_EN = {
+    "valkoinen": "white", "helmenvalkoinen": "pearl white", "musta": "black", "mattamusta": "matt black",
+    "harmaa": "grey", "tummanharmaa": "dark grey", "vaaleanharmaa": "light grey", "grafiitti": "graphite",
+    "grafiitinharmaa": "graphite grey", "hopea": "silver", "hopeanharmaa": "silver grey", "sininen": "blue",
+    "tummansininen": "dark blue", "vaaleansininen": "light blue", "punainen": "red", "tummanpunainen": "dark red",
+    "viininpunainen": "wine red", "vihreä": "green", "tummanvihreä": "dark green", "ruskea": "brown",
+    "tummanruskea": "dark brown", "beige": "beige", "hiekanvärinen": "sand", "keltainen": "yellow",
+    "oranssi": "orange", "kulta": "gold", "kullanvärinen": "gold", "violetti": "purple", "turkoosi": "turquoise",
+    "helmiäis": "pearl", "helmiäismaali": "pearl", "metallic": "metallic", "metalliväri": "metallic",
+    "matta": "matt", "ja": "and",
+}
+
+
+def colour_name(value: str | None, lang: str = "fi") -> str:
+    """A car's colour as listed (Finnish); in English each known word translated ("Musta metallic" → "Black
+    metallic"), unknown words kept as they are."""
+    if not value or lang != "en":
+        return value or ""
+    words = []
+    for word in value.split():
+        stripped = word.strip(",.").lower()
+        english = COLOUR_WORDS_EN.get(stripped)
+        words.append(word.lower().replace(stripped, english) if english else word)
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]

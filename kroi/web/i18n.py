@@ -188,7 +188,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lead.type.general": ("Yleinen kysymys", "General question"),
     "lead.type.car_inquiry": ("Kysymys autosta", "Car inquiry"),
     "lead.type.test_drive": ("Koeajopyyntö", "Test-drive request"),
-    "lead.type.trade_in": ("Vaihtoauto", "Trade-in"),
+    "lead.type.trade_in": ("Vaihtokauppa", "Trade-in"),
     "lead.type.financing": ("Rahoitus", "Financing"),
     "lead.detail.preferred_date": ("Toivottu päivä", "Preferred day"),
     "lead.detail.preferred_time": ("Toivottu kellonaika", "Preferred time"),
@@ -206,8 +206,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form.title.test-drive": ("Varaa koeajo", "Book a test drive"),
     "form.title.trade-in": ("Tarjoa vaihtoautoa", "Offer a trade-in"),
     "form.title.financing": ("Kysy rahoituksesta", "Ask about financing"),
-    "form.intro.contact": ("Kysy mitä tahansa – vastaamme aukioloaikoina yleensä tunnin sisällä.",
-                           "Ask anything – during opening hours we usually answer within an hour."),
+    "form.intro.contact": ("Kysy mitä tahansa – vastaamme aukioloaikoina yleensä {within}.",
+                           "Ask anything – during opening hours we usually answer {within}."),
     "form.intro.test-drive": ("Valitse sopiva päivä ja aika aukioloajoilta. Vahvistamme ajan puhelimitse.",
                               "Pick a day and time within our opening hours. We confirm the time by phone."),
     "form.intro.trade-in": ("Kerro nykyisestä autostasi, niin teemme vaihtotarjouksen.",
@@ -288,18 +288,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form.done.title": ("Kiitos, viestisi on vastaanotettu!", "Thank you, we have your message!"),
     "form.done.next": ("Myyjämme ottaa sinuun yhteyttä {when}. Lähetimme vahvistuksen osoitteeseen {email}.",
                        "Our salesperson will contact you {when}. We sent a confirmation to {email}."),
-    "form.done.when_open": ("aukioloaikoina yleensä tunnin sisällä", "usually within an hour during opening hours"),
+    "form.done.when_open": ("aukioloaikoina yleensä {within}", "usually {within} during opening hours"),
     "form.done.reference": ("Viitenumero: {id}", "Reference: {id}"),
     "form.done.back": ("Takaisin autoihin", "Back to the cars"),
     "form.error.request_failed": ("Pyyntö epäonnistui. Lataa sivu uudelleen ja yritä taas.",
                                   "The request failed. Reload the page and try again."),
     "mail.confirm.subject": ("Kiitos yhteydenotostasi – {dealer}", "Thank you for contacting {dealer}"),
     "mail.confirm.hello": ("Hei {name},", "Hello {name},"),
-    "mail.confirm.body": ("kiitos viestistäsi {dealer}lle. Olemme vastaanottaneet sen.",
-                          "thank you for your message to {dealer}. We have received it."),
+    "mail.confirm.body": ("kiitos viestistäsi meille. Olemme vastaanottaneet sen.",
+                          "thank you for your message. We have received it."),
     "mail.confirm.car": ("Auto", "Car"),
-    "mail.confirm.next": ("Myyjämme ottaa sinuun yhteyttä aukioloaikoina, yleensä tunnin sisällä.",
-                          "Our salesperson will contact you during opening hours, usually within an hour."),
+    "mail.confirm.next": ("Myyjämme ottaa sinuun yhteyttä aukioloaikoina, yleensä {within}.",
+                          "Our salesperson will contact you during opening hours, usually {within}."),
     "mail.confirm.reference": ("Viitenumero: {id}", "Reference: {id}"),
     # --- newsletter ---
     "news.title": ("Uutiskirje", "Newsletter"),
@@ -788,6 +788,54 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alerts.mail.manage": ("Muokkaa tai poista hakuvahtejasi", "Change or delete your alerts"),
     "alerts.mail.unsubscribe": ("Poista tämä hakuvahti", "Delete this alert"),
     # --- end of saved searches ---
+    # --- trust: privacy policy, terms, contact page, trust block, error pages (helper "trust") ---
+    "pages.privacy": ("Tietosuojaseloste", "Privacy policy"),
+    "pages.terms": ("Käyttö- ja kauppaehdot", "Terms and conditions"),
+    "pages.privacy_description": ("Miten käsittelemme henkilötietojasi ja mitä tallennetaan minne.",
+                                  "How we handle your personal data and what is stored where."),
+    "pages.terms_description": ("Hinnat, rahoitus, etäkaupan peruuttamisoikeus ja virhevastuu.",
+                                "Prices, financing, the right of withdrawal in distance sales and liability."),
+    "pages.controller": ("Rekisterinpitäjä", "Controller"),
+    "pages.controller_contact": ("Tietosuojaa koskevat kysymykset ja pyynnöt voit lähettää yllä olevaan "
+                                 "sähköpostiosoitteeseen.",
+                                 "Send questions and requests about your data to the e-mail address above."),
+    "pages.business_id": ("Y-tunnus", "Business ID"),
+    "pages.privacy_link": ("Tietosuojaseloste", "Privacy policy"),
+    "pages.opens_new_tab": ("(avautuu uuteen välilehteen)", "(opens in a new tab)"),
+    "nav.sell": ("Myy tai vaihda autosi", "Sell or trade in"),
+    "nav.financing": ("Rahoitus", "Financing"),
+    "nav.services": ("Palvelut", "Services"),
+    "footer.pages": ("Tietoa", "Information"),
+    "contact.title": ("Yhteystiedot", "Contact"),
+    "contact.intro": ("Tervetuloa käymään, soittamaan tai kirjoittamaan.", "Visit us, call us or write to us."),
+    "contact.visit": ("Käyntiosoite", "Address"),
+    "contact.directions": ("Reittiohjeet kartalla", "Directions on a map"),
+    "contact.call": ("Soita", "Call"),
+    "trust.title": ("Turvallinen kauppa", "A safe purchase"),
+    "trust.warranty": ("Takuu ja virhevastuu", "Warranty and liability"),
+    "trust.inspection": ("Tarkastettu ennen myyntiä", "Inspected before sale"),
+    "trust.returns": ("14 päivän peruuttamisoikeus etäkaupassa", "14-day right of withdrawal in distance sales"),
+    "trust.terms": ("Lue kauppaehdot", "Read the terms"),
+    "error.search": ("Hae autoja", "Search cars"),
+    "error.search_button": ("Hae", "Search"),
+    "error.call": ("Autamme mielellämme myös puhelimessa:", "We are happy to help by phone too:"),
+    "car.description_fi_only": ("(Kuvaus vain suomeksi / Description in Finnish only)",
+                                "(Kuvaus vain suomeksi / Description in Finnish only)"),
+    "admin.settings.pages": ("Sivujen tekstit", "Page texts"),
+    "admin.settings.pages_hint": ("Pelkkää tekstiä: tyhjä rivi aloittaa uuden kappaleen, ”## ” kappaleen alussa "
+                                  "tekee siitä otsikon. Tyhjäksi jätetyn kentän tilalla näytetään oletusteksti. "
+                                  "Yrityksen yhteystiedot tulevat sivuille yllä olevista tiedoista.",
+                                  "Plain text: a blank line starts a new paragraph, “## ” at the start of a "
+                                  "paragraph makes it a heading. An empty field shows the default text. The "
+                                  "dealer's contact details come from the fields above."),
+    "admin.settings.page.privacy": ("Tietosuojaseloste", "Privacy policy"),
+    "admin.settings.page.terms": ("Käyttö- ja kauppaehdot", "Terms and conditions"),
+    "admin.settings.page.warranty": ("Autosivu: takuu ja virhevastuu", "Car page: warranty"),
+    "admin.settings.page.inspection": ("Autosivu: tarkastus", "Car page: inspection"),
+    "admin.settings.page.returns": ("Autosivu: 14 päivän peruuttamisoikeus", "Car page: 14-day return right"),
+    "admin.settings.error.too_long": ("Teksti on liian pitkä (enintään 20 000 merkkiä).",
+                                      "The text is too long (at most 20,000 characters)."),
+    # --- end trust ---
 }
 
 VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
@@ -831,6 +879,22 @@ def translate(lang: str, key: str, **params: object) -> str:
         return key
     text = pair[1] if lang == "en" else pair[0]
     return text.format(**params) if params else text
+
+
+def response_within(lang: str, hours: float) -> str:
+    """The settings' response target as words: "tunnin sisällä", "4 tunnin sisällä" / "within 4 hours"."""
+    hours = float(hours)
+    if lang == "en":
+        if hours == 0.5:
+            return "within half an hour"
+        if hours == 1:
+            return "within an hour"
+        return f"within {hours:g} hours"
+    if hours == 0.5:
+        return "puolen tunnin sisällä"
+    if hours == 1:
+        return "tunnin sisällä"
+    return f"{hours:g} tunnin sisällä".replace(".", ",")
 
 
 def label(lang: str, vocabulary: str, value: str | None) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.mail.outbox import OutboxRepository
 from kroi.web import i18n
-from kroi.web.context import kroi
+from kroi.web.context import kroi, with_language
 
 
 def safe_next(target: str | None) -> str:
@@ -33,7 +33,8 @@ async def switch_language(code: FromPath[str], request: Request) -> Redirect:
         raise NotFoundException()
     cookie = Cookie(key=i18n.COOKIE, value=code, max_age=365 * 86400, httponly=True, samesite="lax",
                     secure=request.url.scheme == "https")
-    return Redirect(safe_next(request.query_params.get("next")), status_code=303, cookies=[cookie])
+    return Redirect(with_language(safe_next(request.query_params.get("next")), code), status_code=303,
+                    cookies=[cookie])
 
 
 @get("/health", name="meta:health", cache=False)

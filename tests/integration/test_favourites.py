@@ -208,7 +208,9 @@ async def test_compare_shows_the_cars_side_by_side_with_differences_marked(clien
 async def test_compare_in_english_shows_hp(client, by_key) -> None:
     r = await get_ok(client, f"/compare?ids={by_key['corolla'].id},{by_key['golf'].id}&lang=en")
     rows = compare_rows(r.text)
-    assert rows["Power"][1] == ["90 kW (122 hp)", "110 kW (150 hp)"]
+    # mechanical hp in English (formatting.power), as on the car page
+    assert rows["Power"][1] == ["90 kW (121 hp)", "110 kW (148 hp)"]
+    assert rows["Colour"][1] == ["White pearl", "Grey metallic"]
     assert rows["Fuel"][1] == ["Hybrid", "Petrol"]
 
 
