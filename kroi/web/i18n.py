@@ -836,6 +836,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin.settings.error.too_long": ("Teksti on liian pitkä (enintään 20 000 merkkiä).",
                                       "The text is too long (at most 20,000 characters)."),
     # --- end trust ---
+    # --- compare toggle and tray (cmp.*) ---
+    "cmp.toggle": ("Vertaa", "Compare"),
+    "cmp.toggle_long": ("Lisää vertailuun", "Add to comparison"),
+    "cmp.toggle_remove": ("Poista vertailusta", "Remove from comparison"),
+    "cmp.tray": ("Vertailuun valitut autot", "Cars chosen for comparison"),
+    "cmp.go": ("Vertaa ({n})", "Compare ({n})"),
+    "cmp.one_more": ("Valitse vielä ainakin yksi auto.", "Choose at least one more car."),
+    "cmp.clear": ("Tyhjennä", "Clear"),
+    "cmp.clear_label": ("Tyhjennä vertailu", "Clear the comparison"),
+    "cmp.added": ("Lisätty vertailuun ({n}/{max}).", "Added to the comparison ({n}/{max})."),
+    "cmp.removed": ("Poistettu vertailusta ({n}/{max}).", "Removed from the comparison ({n}/{max})."),
+    "cmp.full": ("Vertailuun mahtuu enintään {max} autoa. Poista ensin jokin.",
+                 "At most {max} cars fit in the comparison. Remove one first."),
+    "cmp.cleared": ("Vertailu tyhjennettiin.", "The comparison was cleared."),
 }
 
 VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {

@@ -44,6 +44,7 @@
       if (label) a.setAttribute("aria-label", label.textContent + (list.length ? " (" + list.length + ")" : ""));
       a.setAttribute("href", listUrl(list));
     });
+    refreshCompare(root);
     document.querySelectorAll("[data-fav-nojs]").forEach(function (p) { p.hidden = true; });
     var page = document.querySelector("[data-fav-page]");
     if (page) {
@@ -122,6 +123,79 @@
     else location.replace(url);
   }
 
+
+  /* --- compare: up to CMP_MAX car ids in localStorage, toggles on cards and car pages, a tray linking to /compare --- */
+  var CMP_KEY = "kroi:compare";
+  var CMP_MAX = 4;
+
+  function loadCompare() {
+    try {
+      var list = JSON.parse(localStorage.getItem(CMP_KEY) || "[]");
+      return Array.isArray(list) ? list.map(String).filter(function (id) { return /^[0-9]{1,19}$/.test(id); })
+        .filter(function (id, i, all) { return all.indexOf(id) === i; }).slice(0, CMP_MAX) : [];
+    } catch (e) { return []; }
+  }
+  function storeCompare(list) {
+    try { localStorage.setItem(CMP_KEY, JSON.stringify(list.slice(0, CMP_MAX))); } catch (e) { /* private mode, full */ }
+    refreshCompare(document);
+  }
+  function fill(template, n) { return template.replace("{n}", n).replace("{max}", CMP_MAX); }
+
+  function refreshCompare(root) {
+    var chosen = loadCompare();
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-cmp]").forEach(function (btn) {
+      var on = chosen.indexOf(btn.dataset.cmp) >= 0;
+      btn.hidden = false;
+      btn.setAttribute("aria-pressed", on ? "true" : "false");
+      var text = btn.querySelector("[data-cmp-text]");
+      if (text) text.textContent = on ? btn.dataset.on : btn.dataset.off;
+    });
+    var tray = document.querySelector("[data-cmp-tray]");
+    if (!tray) return;
+    // The favourites page has its own compare form and /compare is the comparison itself: no tray there.
+    var own = document.querySelector("[data-fav-page], [data-cmp-page]");
+    tray.hidden = !chosen.length || !!own;
+    document.body.classList.toggle("has-cmp-tray", !tray.hidden);
+    tray.querySelector("[data-cmp-go]").textContent = fill(tray.dataset.go, chosen.length);
+    tray.querySelector(".cmp-go").setAttribute("href", "/compare" + (chosen.length ? "?ids=" + chosen.join(",") : ""));
+    tray.querySelector("[data-cmp-hint]").hidden = chosen.length !== 1;
+  }
+  function announce(text) {
+    var status = document.querySelector("[data-cmp-status]");
+    if (!status) return;
+    status.textContent = "";
+    setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  document.addEventListener("click", function (e) {
+    var tray = document.querySelector("[data-cmp-tray]");
+    var btn = e.target.closest && e.target.closest("[data-cmp]");
+    if (btn && tray) {
+      var chosen = loadCompare();
+      var id = btn.dataset.cmp;
+      if (chosen.indexOf(id) >= 0) {
+        chosen = chosen.filter(function (c) { return c !== id; });
+        storeCompare(chosen);
+        announce(fill(tray.dataset.removed, chosen.length));
+      } else if (chosen.length >= CMP_MAX) {
+        announce(fill(tray.dataset.full, chosen.length));
+        refreshCompare(document);
+      } else {
+        chosen.push(id);
+        storeCompare(chosen);
+        announce(fill(tray.dataset.added, chosen.length));
+      }
+      return;
+    }
+    var clear = e.target.closest && e.target.closest("[data-cmp-clear]");
+    if (clear && tray) {
+      storeCompare([]);
+      announce(tray.dataset.cleared);
+      var main = document.getElementById("main");
+      if (main) main.focus({ preventScroll: true });  // the tray (and the focused button) is gone
+    }
+  });
+  window.addEventListener("storage", function (e) { if (e.key === CMP_KEY) refreshCompare(document); });
   window.addEventListener("storage", function (e) { if (e.key === KEY) refresh(document); });
   document.addEventListener("htmx:load", function (e) { refresh(e.target); });
   document.addEventListener("htmx:afterSettle", function (e) {

@@ -174,6 +174,28 @@ async def test_hearts_on_cards_and_car_page_are_off_and_hidden_in_cached_html(cl
     assert no_new_cookie(page)
 
 
+async def test_compare_toggles_and_tray_are_off_and_hidden_in_cached_html(client, by_key) -> None:
+    r = await get_ok(client, "/cars")
+    flat = r.text.replace("\n", " ")
+    toggles = re.findall(r'<button type="button" class="cmp-toggle" data-cmp="(\d+)"([^>]*)>', flat)
+    assert [int(i) for i, _ in toggles] == car_ids(r.text)
+    assert all('aria-pressed="false"' in attrs and attrs.endswith("hidden") for _, attrs in toggles)
+    assert all(re.search(r'aria-label="Vertaa: [^"]+"', attrs) for _, attrs in toggles), "the name says which car"
+    # the toggle is outside the card's link, like the heart
+    card = re.search(r'<article class="card".*?</article>', r.text, re.S).group(0)
+    assert card.index("</a>") < card.index('class="cmp-toggle"')
+    # the tray is in every page, hidden until the script has the visitor's own choice, and links to /compare
+    tray = re.search(r'<section class="cmp-tray" data-cmp-tray aria-label="([^"]+)" hidden.*?</section>', r.text, re.S)
+    assert tray and tray.group(1) == "Vertailuun valitut autot"
+    assert 'href="/compare"' in tray.group(0) and "Tyhjennä" in tray.group(0)
+    page = await get_ok(client, by_key["corolla"].url)
+    assert re.search(rf'class="cmp-toggle cmp-toggle-text" data-cmp="{by_key["corolla"].id}" aria-pressed="false"\s+'
+                     r'data-off="Lisää vertailuun" data-on="Poista vertailusta"', page.text)
+    en = await get_ok(client, by_key["corolla"].url + "?lang=en")
+    assert 'data-off="Add to comparison" data-on="Remove from comparison"' in en.text and "Compare (0)" in en.text
+    assert no_new_cookie(page)
+
+
 # --- compare ---------------------------------------------------------------------------------------------
 
 async def test_compare_shows_the_cars_side_by_side_with_differences_marked(client, by_key) -> None:
