@@ -53,13 +53,7 @@ def _note_texts(lang: str, notes: list[Note]) -> list[str]:
 
 
 def _chip_names(r: Resolved, vocab: Vocabulary) -> dict[str, Any]:
-    """What chips need that the query alone cannot say: the make, model and equipment names."""
-    names: dict[str, Any] = {"features": {f.code: (f.name_fi, f.name_en) for f in vocab.features}}
-    if r.brand_id is not None:
-        names["brand"] = next((b.name for b in vocab.brands if b.id == r.brand_id), None)
-    if r.model_id is not None:
-        names["model"] = next((m.name for m in vocab.models if m.id == r.model_id), None)
-    return names
+    return vocab.chip_names(r.brand_id, r.model_id)
 
 
 def _chips(request: Request, r: Resolved, vocab: Vocabulary, lang: str) -> dict[str, Markup]:

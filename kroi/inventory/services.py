@@ -49,6 +49,15 @@ class Vocabulary:
     def feature(self, code: str) -> Feature | None:
         return next((f for f in self.features if f.code == code), None)
 
+    def chip_names(self, brand_id: int | None, model_id: int | None) -> dict:
+        """What chips need that a query alone cannot say: the make, model and equipment names."""
+        names: dict = {"features": {f.code: (f.name_fi, f.name_en) for f in self.features}}
+        if brand_id is not None:
+            names["brand"] = next((b.name for b in self.brands if b.id == brand_id), None)
+        if model_id is not None:
+            names["model"] = next((m.name for m in self.models if m.id == model_id), None)
+        return names
+
     @cached_property
     def names(self) -> list[Name]:
         """Make and model names as the search understands them (kroi.inventory.understand)."""
@@ -147,12 +156,7 @@ class InventoryService:
         vocab = await self.vocabulary(generation)
         query, notes = parse_query(parse_qs(urlsplit(url).query))
         r = await self.resolve(query, notes, vocab)
-        names: dict = {"features": {f.code: (f.name_fi, f.name_en) for f in vocab.features}}
-        if r.brand_id is not None:
-            names["brand"] = next((b.name for b in vocab.brands if b.id == r.brand_id), None)
-        if r.model_id is not None:
-            names["model"] = next((m.name for m in vocab.models if m.id == r.model_id), None)
-        return ", ".join(c.label for c in active_chips(r.query, lang, names)) or None
+        return ", ".join(c.label for c in active_chips(r.query, lang, vocab.chip_names(r.brand_id, r.model_id))) or None
 
     async def facets(self, r: Resolved) -> Facets:
         return await self.repo.facets(r.query, r.brand_id, r.model_id)
