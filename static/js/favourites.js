@@ -20,7 +20,11 @@
   function idsParam(list) {
     return list.map(function (f) { return f.price != null && /^[0-9]{1,12}$/.test(String(f.price)) ? f.id + ":" + f.price : String(f.id); }).join(",");
   }
-  function listUrl(list) { return "/favourites" + (list.length ? "?ids=" + idsParam(list) : ""); }
+  function listUrl(list) {
+    var query = list.length ? ["ids=" + idsParam(list)] : [];
+    if (document.documentElement.lang === "en") query.push("lang=en");  // an English address stays English
+    return "/favourites" + (query.length ? "?" + query.join("&") : "");
+  }
 
   function setHeart(btn, on) {
     btn.hidden = false;
