@@ -116,7 +116,7 @@ async def test_no_results_tells_what_was_tried_and_what_would_find_cars(client, 
     alert = re.search(r'href="(/alerts/new\?[^"]+)"', page)
     assert alert and parse_qs(urlsplit(html.unescape(alert.group(1))).query) == {"fuel": ["electric"],
                                                                                  "price_max": ["3000"]}
-    find_me = re.search(r'href="(/contact\?[^"]+)"', page)
+    find_me = re.search(r'href="(/contact\?[^"]*search=[^"]+)"', page)
     assert find_me
     search = parse_qs(urlsplit(html.unescape(find_me.group(1))).query)["search"][0]
     assert search.startswith("/cars?") and parse_qs(urlsplit(search).query) == {"fuel": ["electric"],
