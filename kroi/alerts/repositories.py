@@ -14,6 +14,9 @@ from kroi.inventory.repositories import LISTED, InventoryRepository
 from kroi.inventory.services import Resolved
 
 MATCH_CHUNK = 500  # searches evaluated per pass over the changed cars (one CASE per search in the select list)
+# Changed cars per pass. Few enough that PostgreSQL runs an equipment filter's EXISTS per car (an index lookup)
+# rather than as a hashed subplan, which reads every car's equipment once per search.
+CAR_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,8 @@ class AlertRepository:
         if not car_ids or not searches:
             return {}
         inventory = InventoryRepository(self.session)
-        ids = bindparam("ids", list(car_ids), type_=ARRAY(BigInteger))
         found: dict[str, list[int]] = {}
+        car_ids = list(car_ids)
         for start in range(0, len(searches), MATCH_CHUNK):
             part = searches[start:start + MATCH_CHUNK]
             cases = []
@@ -123,10 +126,12 @@ class AlertRepository:
                 conds = [c for c in inventory._conditions(r.query, r.brand_id, r.model_id) if c is not LISTED]
                 cases.append(case((and_(true(), *conds), i)))
             matched = func.array_remove(array(cases), None)
-            rows = await self.session.execute(select(Car.id, matched).where(LISTED, Car.id == any_(ids)))
-            for car_id, indexes in rows.all():
-                for i in indexes:
-                    found.setdefault(part[i][0], []).append(car_id)
+            for car_start in range(0, len(car_ids), CAR_CHUNK):
+                ids = bindparam("ids", car_ids[car_start:car_start + CAR_CHUNK], type_=ARRAY(BigInteger))
+                rows = await self.session.execute(select(Car.id, matched).where(LISTED, Car.id == any_(ids)))
+                for car_id, indexes in rows.all():
+                    for i in indexes:
+                        found.setdefault(part[i][0], []).append(car_id)
         return found
 
     async def record_hits(self, hits: Sequence[tuple[int, Change]]) -> list[tuple[int, int]]:
