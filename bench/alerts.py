@@ -188,10 +188,12 @@ def main() -> None:
         f"Machine: {os.cpu_count()} cores (shared), Python {platform.python_version()}, database {db.split('@')[-1]}.",
         f"Data: {info['cars']:,} cars; {args.searches:,} active saved searches ({info['distinct_queries']:,} "
         f"distinct queries); a day of changes: {args.new:,} newly listed cars and {args.drops:,} price drops.",
-        f"Loading the cars took {info['load_cars_s']:.1f} s.",
+        f"Loading the cars took {info['load_cars_s']:.1f} s." if info["load_cars_s"] else "(data of an earlier run)",
         "",
-        "One run of the worker's job (AlertJob.match_changes: read the changes, match, record hits, queue the "
-        "immediate mails in the outbox, one transaction):",
+        ("The matching alone (read the changes and searches, resolve, match; no hits recorded, no mails):"
+         if args.match_only else
+         "One run of the worker's job (AlertJob.match_changes: read the changes, match, record hits, queue the "
+         "immediate mails in the outbox, one transaction):"),
         "",
         "| changes | hits | immediate mails queued | time | of which: read | match | queue mails |",
         "| --- | --- | --- | --- | --- | --- | --- |",
