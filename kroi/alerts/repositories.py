@@ -14,6 +14,7 @@ from kroi.inventory.repositories import LISTED, InventoryRepository
 from kroi.inventory.services import Resolved
 
 MATCH_CHUNK = 500  # searches evaluated per pass over the changed cars (one CASE per search in the select list)
+CAR_CHUNK = 5000  # changed cars per pass: each pass costs the statement's build and planning again
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,19 @@ class AlertRepository:
         if not car_ids or not searches:
             return {}
         inventory = InventoryRepository(self.session)
-        ids = bindparam("ids", list(car_ids), type_=ARRAY(BigInteger))
         found: dict[str, list[int]] = {}
+        car_ids = list(car_ids)
+        all_ids = bindparam("ids", car_ids, type_=ARRAY(BigInteger))
+        # An equipment filter's EXISTS inside a CASE is planned as a hashed subplan reading every car's equipment
+        # once per search; as a WHERE of its own it is a semi-join on the changed cars. So those run one by one.
+        with_equipment = [(key, r) for key, r in searches if r.query.equipment]
+        for key, r in with_equipment:
+            rows = await self.session.scalars(select(Car.id).where(
+                *inventory._conditions(r.query, r.brand_id, r.model_id), Car.id == any_(all_ids)))
+            hits = list(rows.all())
+            if hits:
+                found[key] = hits
+        searches = [(key, r) for key, r in searches if not r.query.equipment]
         for start in range(0, len(searches), MATCH_CHUNK):
             part = searches[start:start + MATCH_CHUNK]
             cases = []
@@ -123,10 +135,12 @@ class AlertRepository:
                 conds = [c for c in inventory._conditions(r.query, r.brand_id, r.model_id) if c is not LISTED]
                 cases.append(case((and_(true(), *conds), i)))
             matched = func.array_remove(array(cases), None)
-            rows = await self.session.execute(select(Car.id, matched).where(LISTED, Car.id == any_(ids)))
-            for car_id, indexes in rows.all():
-                for i in indexes:
-                    found.setdefault(part[i][0], []).append(car_id)
+            for car_start in range(0, len(car_ids), CAR_CHUNK):
+                ids = bindparam("ids", car_ids[car_start:car_start + CAR_CHUNK], type_=ARRAY(BigInteger))
+                rows = await self.session.execute(select(Car.id, matched).where(LISTED, Car.id == any_(ids)))
+                for car_id, indexes in rows.all():
+                    for i in indexes:
+                        found.setdefault(part[i][0], []).append(car_id)
         return found
 
     async def record_hits(self, hits: Sequence[tuple[int, Change]]) -> list[tuple[int, int]]:
