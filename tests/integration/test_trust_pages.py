@@ -114,6 +114,13 @@ async def test_the_car_page_inquiry_consent_has_the_privacy_link_in_english(clie
     assert blocks and all('href="/privacy?lang=en"' in b and en("pages.privacy_link") in b for b in blocks)
 
 
+
+async def test_the_saved_search_consent_has_the_privacy_link(client) -> None:  # noqa: ANN001
+    for url, link, label in (("/alerts/new?fuel=electric", 'href="/privacy"', fi("pages.privacy_link")),
+                             ("/alerts/new?fuel=electric&lang=en", 'href="/privacy?lang=en"', en("pages.privacy_link"))):
+        blocks = consent_blocks((await get_ok(client, url)).text)
+        assert blocks and all(link in b and label in b for b in blocks), url
+
 # --- trust block and contact page ---------------------------------------------------------------------------
 
 async def test_car_page_shows_the_trust_block_from_the_settings(client, as_admin, by_key) -> None:  # noqa: ANN001
