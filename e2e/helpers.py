@@ -86,6 +86,10 @@ OVERFLOW = """(within) => {
   const w = document.documentElement.clientWidth;
   return [...document.querySelectorAll(within + ' *')].filter(e => {
     if (e.closest('.gallery-track, .thumbs, .skip-link, .visually-hidden, .table-scroll')) return false;
+    // inside a box that scrolls (or clips) sideways by itself, such as the phone's chip row: not the page's doing
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return false;
+    }
     const r = e.getBoundingClientRect();
     return r.width > 0 && r.right > w + 1;
   }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className);

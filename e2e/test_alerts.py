@@ -39,7 +39,7 @@ def test_save_a_search_and_confirm_it_from_the_mail(new_context: NewContext, mai
     page.get_by_label("Kerran päivässä (koonti)").check()
     page.locator("#alert-consent").check()
     page.get_by_role("button", name="Tallenna hakuvahti").click()
-    expect(page.get_by_role("status")).to_contain_text("Tarkista sähköpostisi")
+    expect(page.get_by_role("status").filter(has_text="Tarkista sähköpostisi")).to_be_visible()
 
     mail = mailbox.wait_for(lambda m: address in m.rcpt_tos and "Vahvista hakuvahti" in m.subject,
                             f"confirming the alert of {address}")
@@ -48,7 +48,7 @@ def test_save_a_search_and_confirm_it_from_the_mail(new_context: NewContext, mai
     confirm = re.search(r"https?://\S+/alerts/confirm\?\S+", body)
     assert confirm, body
     page.goto(confirm.group(0))
-    expect(page.get_by_role("status")).to_contain_text("Hakuvahti on nyt päällä")
+    expect(page.get_by_role("status").filter(has_text="Hakuvahti on nyt päällä")).to_be_visible()
     assert axe_problems(page, "main") == ""
 
     manage = re.search(r"https?://\S+/alerts/manage\?\S+", body)

@@ -43,7 +43,8 @@ def link(body: str, path: str) -> str:
 async def alert_form(client: httpx.AsyncClient, url: str = SEARCH) -> dict[str, str]:
     page = await client.get(url)
     assert page.status_code == 200
-    [form] = [f for f in forms(page.text) if f.attrs.get("action") == "/alerts"]
+    # an English page's form posts to /alerts?lang=en (the language stays in every same-site address)
+    [form] = [f for f in forms(page.text) if (f.attrs.get("action") or "").split("?")[0] == "/alerts"]
     return form.values
 
 
