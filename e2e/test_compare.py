@@ -172,6 +172,7 @@ def test_the_tray_at_small_phones(new_context: NewContext, width: str) -> None:
     assert not _overlap(tray.get_by_role("link"), tray.get_by_role("button"))
     cards.nth(1).locator("a.card-link").click()
     expect(page.locator(".action-bar")).to_be_visible()
+    expect(tray).to_be_visible()  # favourites.js shows it once the new page has loaded
     assert not _overlap(tray, page.locator(".action-bar"))
     assert not scrolls_sideways(page)
     page.screenshot(path=str(SHOTS / f"compare-tray-car-{width}.png"))
