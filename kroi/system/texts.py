@@ -32,7 +32,7 @@ Tietoja käsittelevät vain myyjämme ja ylläpitäjämme. Palvelimet ja sähkö
 
 ## Suosikit ja vertailu: mitä tallennetaan minne
 
-Suosikit ja vertailu eivät vaadi tiliä, evästettä eikä henkilötietoja. Tallentamasi autot säilytetään vain omassa selaimessasi (selaimen paikallinen tallennustila, localStorage): auton tunnistenumero, sen hinta tallennushetkellä ja tallennusaika. Tiedot eivät lähde meille, paitsi autojen tunnistenumerot ja tallennushinnat sivun osoitteessa silloin, kun avaat suosikki- tai vertailusivun tai jakolinkin; käytämme niitä vain sivun näyttämiseen. Voit poistaa suosikit sivun Poista-painikkeilla tai tyhjentämällä selaimesi sivustotiedot.
+Suosikit ja vertailu eivät vaadi tiliä, evästettä eikä henkilötietoja. Tallentamasi autot säilytetään vain omassa selaimessasi (selaimen paikallinen tallennustila, localStorage): auton tunnistenumero, sen hinta tallennushetkellä ja tallennusaika. Vertailuun valitsemistasi autoista (enintään neljä) säilytetään samoin vain tunnistenumerot. Tiedot eivät lähde meille, paitsi autojen tunnistenumerot ja tallennushinnat sivun osoitteessa silloin, kun avaat suosikki- tai vertailusivun tai jakolinkin; käytämme niitä vain sivun näyttämiseen. Voit poistaa suosikit sivun Poista-painikkeilla tai tyhjentämällä selaimesi sivustotiedot.
 
 Kielivalinta tallennetaan evästeeseen vain, jos vaihdat kieltä kielilinkistä.
 
@@ -68,7 +68,7 @@ Only our salespeople and administrators. Servers and the e-mail service may be r
 
 ## Favourites and compare: what is stored where
 
-Favourites and compare need no account, no cookie and no personal data. The cars you save are kept only in your own browser (its local storage, localStorage): the car's id, its price when you saved it and the time you saved it. None of this is sent to us, except the car ids and saved prices in the page address when you open the favourites or compare page or a share link; we use them only to show you that page. You can delete your favourites with the Remove buttons on the page or by clearing your browser's site data.
+Favourites and compare need no account, no cookie and no personal data. The cars you save are kept only in your own browser (its local storage, localStorage): the car's id, its price when you saved it and the time you saved it. Of the cars you choose to compare (at most four), likewise only their ids are kept. None of this is sent to us, except the car ids and saved prices in the page address when you open the favourites or compare page or a share link; we use them only to show you that page. You can delete your favourites with the Remove buttons on the page or by clearing your browser's site data.
 
 Your language choice is stored in a cookie only if you switch language with the language link.
 
