@@ -143,30 +143,58 @@ class AlertRepository:
                         found.setdefault(part[i][0], []).append(car_id)
         return found
 
-    async def record_hits(self, hits: Sequence[tuple[int, Change]]) -> list[tuple[int, int]]:
-        """Insert (saved search, car) hits; returns those that are new (a car is alerted once per search)."""
-        if not hits:
-            return []
-        result = await self.session.execute(text(
-            "INSERT INTO saved_search_hits (saved_search_id, car_id, kind, old_price_cents, price_cents) "
-            "SELECT * FROM unnest(CAST(:s AS bigint[]), CAST(:c AS bigint[]), CAST(:k AS varchar[]), "
-            "CAST(:o AS bigint[]), CAST(:p AS bigint[])) "
-            "ON CONFLICT DO NOTHING RETURNING saved_search_id, car_id"
-        ), {"s": [s for s, _ in hits], "c": [ch.car_id for _, ch in hits], "k": [ch.kind for _, ch in hits],
-            "o": [ch.old_price_cents for _, ch in hits], "p": [ch.price_cents for _, ch in hits]})
-        return [(s, c) for s, c in result.all()]
+    async def record_hits(self, hits: Sequence[tuple[int, Change]], immediate: set[int],
+                          first: int) -> tuple[int, dict[int, tuple[int, list[int]]]]:
+        """Insert (saved search, car) hits; a car is alerted once per search, so hits already recorded are skipped.
 
-    async def unmailed(self, saved_search_ids: Sequence[int] | None = None) -> list[HitCar]:
-        """Hits not yet mailed (of these searches, or of all), with what a mail says about each car."""
+        The hits of immediate searches are mailed in this same transaction, so they are stored as mailed at once
+        (no second pass to mark them). Returns how many hits were new, and per immediate search with new hits
+        their number and the first `first` car ids (what its mail lists). Aggregated in the database: a busy day
+        is over a million hits, and sending each back to Python would cost more than inserting it."""
+        if not hits:
+            return 0, {}
+        result = await self.session.execute(text(
+            "WITH ins AS (INSERT INTO saved_search_hits "
+            "(saved_search_id, car_id, kind, old_price_cents, price_cents, mailed_at) "
+            "SELECT s, c, k, o, p, CASE WHEN m THEN now() END FROM unnest(CAST(:s AS bigint[]), "
+            "CAST(:c AS bigint[]), CAST(:k AS varchar[]), CAST(:o AS bigint[]), CAST(:p AS bigint[]), "
+            "CAST(:m AS boolean[])) AS h(s, c, k, o, p, m) "
+            "ON CONFLICT DO NOTHING RETURNING saved_search_id, car_id, mailed_at IS NOT NULL AS mailed) "
+            "SELECT NULL, count(*), NULL FROM ins UNION ALL "
+            "SELECT saved_search_id, count(*), (array_agg(car_id ORDER BY car_id))[1:CAST(:first AS int)] "
+            "FROM ins WHERE mailed GROUP BY saved_search_id"
+        ), {"s": [s for s, _ in hits], "c": [ch.car_id for _, ch in hits], "k": [ch.kind for _, ch in hits],
+            "o": [ch.old_price_cents for _, ch in hits], "p": [ch.price_cents for _, ch in hits],
+            "m": [s in immediate for s, _ in hits], "first": first})
+        new, mails = 0, {}
+        for sid, n, car_ids in result.all():
+            if sid is None:
+                new = n
+            else:
+                mails[sid] = (n, list(car_ids))
+        return new, mails
+
+    async def car_lines(self, car_ids: Sequence[int]) -> dict[int, tuple[str, str, int]]:
+        """What a mail says about each car besides its change: title, slug and mileage."""
+        rows = await self.session.execute(select(Car.id, Car.title, Car.slug, Car.mileage_km).where(
+            Car.id == any_(bindparam("ids", list(car_ids), type_=ARRAY(BigInteger)))))
+        return {car_id: (title, slug, km) for car_id, title, slug, km in rows.all()}
+
+    async def unmailed(self, first: int) -> dict[int, tuple[int, list[HitCar]]]:
+        """Hits waiting for the digest, per search: how many, and the first `first` (oldest first)."""
         h = SavedSearchHit
-        stmt = (select(h.saved_search_id, h.car_id, h.kind, h.old_price_cents, h.price_cents, Car.title,
-                       Car.slug, Car.mileage_km)
-                .join(Car, Car.id == h.car_id).where(h.mailed_at.is_(None))
-                .order_by(h.saved_search_id, h.created_at, h.car_id))
-        if saved_search_ids is not None:
-            stmt = stmt.where(h.saved_search_id == any_(bindparam("subs", list(saved_search_ids),
-                                                                   type_=ARRAY(BigInteger))))
-        return [HitCar(*row) for row in (await self.session.execute(stmt)).all()]
+        ranked = (select(h, func.row_number().over(partition_by=h.saved_search_id,
+                                                    order_by=(h.created_at, h.car_id)).label("n"),
+                         func.count().over(partition_by=h.saved_search_id).label("total"))
+                  .where(h.mailed_at.is_(None)).subquery())
+        stmt = (select(ranked.c.saved_search_id, ranked.c.car_id, ranked.c.kind, ranked.c.old_price_cents,
+                       ranked.c.price_cents, Car.title, Car.slug, Car.mileage_km, ranked.c.total)
+                .join(Car, Car.id == ranked.c.car_id).where(ranked.c.n <= first)
+                .order_by(ranked.c.saved_search_id, ranked.c.n))
+        out: dict[int, tuple[int, list[HitCar]]] = {}
+        for *row, total in (await self.session.execute(stmt)).all():
+            out.setdefault(row[0], (total, []))[1].append(HitCar(*row))
+        return out
 
     async def mark_mailed(self, saved_search_ids: Sequence[int]) -> None:
         await self.session.execute(update(SavedSearchHit).where(

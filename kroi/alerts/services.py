@@ -107,6 +107,14 @@ class Links:
         return {"List-Unsubscribe": f"<{self.one_click(s)}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
+def queue_mail(session: AsyncSession, templates: Templates, links: Links, kind: str, s: SavedSearch,
+               subject: str, template: str, **ctx: object) -> None:
+    """One mail about a saved search through the outbox, in the search's language, with its unsubscribe headers."""
+    OutboxRepository(session).enqueue(kind, payload(
+        to=s.email, subject=subject, text=templates.page(template, templates.context(s.language, **ctx)),
+        headers=links.headers(s)))
+
+
 class AlertService:
     def __init__(self, session: AsyncSession, templates: Templates, links: Links) -> None:
         self.session = session
@@ -127,12 +135,10 @@ class AlertService:
         s.requested_at = datetime.now(timezone.utc)
         await self.session.flush()
         vocab = await load_vocabulary(self.session)
-        ctx = self.templates.context(language, confirm_url=self.links.confirm(s),
-                                     search=describe_text(saved_query(query), language, vocab),
-                                     manage_url=self.links.manage(email, language))
-        OutboxRepository(self.session).enqueue("alert_confirm", payload(
-            to=email, subject=i18n.translate(language, "alerts.mail.confirm_subject"),
-            text=self.templates.page("mail/alerts_confirm.txt", ctx), headers=self.links.headers(s)))
+        queue_mail(self.session, self.templates, self.links, "alert_confirm", s,
+                   i18n.translate(language, "alerts.mail.confirm_subject"), "mail/alerts_confirm.txt",
+                   confirm_url=self.links.confirm(s), search=describe_text(saved_query(query), language, vocab),
+                   manage_url=self.links.manage(email, language))
         await self.session.commit()
         return "pending"
 
@@ -213,12 +219,19 @@ class AlertJob:
             stats["read_s"] = time.perf_counter() - started
             hits = await self._hits(changes, searches)
             stats["match_s"] = time.perf_counter() - started - stats["read_s"]
-            new = await self.repo.record_hits(hits)
-            stats["hits"] = len(new)
-            by_id = {s.id: s for s in searches}
-            immediate = sorted({sid for sid, _ in new if by_id[sid].frequency == "immediate"})
             mark = time.perf_counter()
-            stats["mails"] = await self._mail(immediate, by_id)
+            immediate = {s.id for s in searches if s.frequency == "immediate"}
+            stats["hits"], new = await self.repo.record_hits(hits, immediate, MAIL_MAX_CARS)
+            stats["record_s"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            change_of = {c.car_id: c for c in changes}
+            lines = await self.repo.car_lines(sorted({car_id for _, ids in new.values() for car_id in ids}))
+            mails = {}
+            for sid, (total, car_ids) in new.items():
+                mails[sid] = (total, [HitCar(sid, car_id, change_of[car_id].kind, change_of[car_id].old_price_cents,
+                                             change_of[car_id].price_cents, *lines[car_id])
+                                      for car_id in car_ids if car_id in lines])
+            stats["mails"] = await self._mail(mails, {s.id: s for s in searches})
             stats["mail_s"] = time.perf_counter() - mark
         run.checked_until = until
         await self.session.commit()
@@ -247,32 +260,20 @@ class AlertJob:
                         hits.append((s.id, change))
         return hits
 
-    async def _mail(self, saved_search_ids: list[int], by_id: dict[int, SavedSearch] | None = None,
+    async def _mail(self, mails: dict[int, tuple[int, list[HitCar]]], by_id: dict[int, SavedSearch],
                     digest: bool = False) -> int:
-        """Queue one mail per search with its unmailed hits, and mark them mailed (same transaction)."""
-        if not saved_search_ids:
-            return 0
-        if by_id is None:
-            by_id = await self.repo.searches_by_id(saved_search_ids)
-        cars: dict[int, list[HitCar]] = defaultdict(list)
-        for hit in await self.repo.unmailed(saved_search_ids):
-            cars[hit.saved_search_id].append(hit)
+        """Queue one mail per search: its first cars (MAIL_MAX_CARS) and how many more the search link shows."""
         vocab = await load_vocabulary(self.session)
-        outbox = OutboxRepository(self.session)
-        for sid, hits in cars.items():
+        for sid, (total, cars) in mails.items():
             s = by_id[sid]
-            lang = s.language
-            search = describe_text(saved_query(s.query), lang, vocab)
-            ctx = self.templates.context(
-                lang, search=search, cars=hits[:MAIL_MAX_CARS], more=max(0, len(hits) - MAIL_MAX_CARS),
-                public_url=self.links.public_url, search_url=self.links.search(s),
-                manage_url=self.links.manage(s.email, lang), unsubscribe_url=self.links.unsubscribe(s), digest=digest)
-            key = "alerts.mail.subject_one" if len(hits) == 1 else "alerts.mail.subject_many"
-            outbox.enqueue("alert_digest" if digest else "alert", payload(
-                to=s.email, subject=i18n.translate(lang, key, n=len(hits), search=search[:80]),
-                text=self.templates.page("mail/alerts_cars.txt", ctx), headers=self.links.headers(s)))
-        await self.repo.mark_mailed(list(cars))
-        return len(cars)
+            search = describe_text(saved_query(s.query), s.language, vocab)
+            key = "alerts.mail.subject_one" if total == 1 else "alerts.mail.subject_many"
+            queue_mail(self.session, self.templates, self.links, "alert_digest" if digest else "alert", s,
+                       i18n.translate(s.language, key, n=total, search=search[:80]), "mail/alerts_cars.txt",
+                       search=search, cars=cars, more=max(0, total - len(cars)), public_url=self.links.public_url,
+                       search_url=self.links.search(s), manage_url=self.links.manage(s.email, s.language),
+                       unsubscribe_url=self.links.unsubscribe(s), digest=digest)
+        return len(mails)
 
     async def send_digests(self, now: datetime | None = None, force: bool = False) -> int:
         """The daily digest: once a day after DIGEST_HOUR (or when forced), one mail per daily search with hits."""
@@ -286,10 +287,12 @@ class AlertJob:
         if not force and (sent_today or local.hour < DIGEST_HOUR):
             await self.session.rollback()
             return 0
-        waiting = sorted({h.saved_search_id for h in await self.repo.unmailed()})
-        by_id = await self.repo.searches_by_id(waiting)
+        waiting = await self.repo.unmailed(MAIL_MAX_CARS)
+        by_id = await self.repo.searches_by_id(list(waiting))
         # Every search with waiting hits: the daily ones, and any switched from daily to immediate since.
-        mails = await self._mail([sid for sid in waiting if by_id[sid].status == "active"], by_id, digest=True)
+        active = {sid: w for sid, w in waiting.items() if by_id[sid].status == "active"}
+        mails = await self._mail(active, by_id, digest=True)
+        await self.repo.mark_mailed(list(active))
         run.digest_sent_at = now
         await self.session.commit()
         return mails

@@ -227,3 +227,42 @@ async def test_the_cars_results_link_to_the_alert_form_with_the_query(settings: 
         assert (await client.get("/alerts/manage?token=junk")).status_code == 400
         assert (await client.get("/alerts/confirm?token=junk")).status_code == 400
         assert (await client.post("/alerts/unsubscribe/one-click?token=junk")).status_code == 400
+
+
+@pytest.mark.parametrize("frequency", ["immediate", "daily"])
+async def test_a_mail_lists_the_first_cars_and_counts_the_rest(settings: Settings, reset: None, db: AsyncSession,
+                                                              monkeypatch: pytest.MonkeyPatch, frequency: str) -> None:
+    """A busy day: the mail lists the first MAIL_MAX_CARS cars (two here) and says how many more the search has;
+    every hit is recorded as mailed, so neither the next run nor the next digest sends them again."""
+    from kroi.alerts import services
+    from kroi.alerts.services import AlertJob
+    monkeypatch.setattr(services, "MAIL_MAX_CARS", 2)
+    cars = [await seeded_car(db, plate) for plate in ("GTO-77", "ZX-405", "KRO-120")]
+    s = quick(settings)
+    async with client_for(s) as client:
+        await subscribe(client, "busy@example.fi", frequency=frequency, url="/alerts/new?price_max=500000")
+        [mail] = await outbox_rows(db, kind="alert_confirm")
+        await client.get(local(link(mail["payload"]["text"], "/alerts/confirm")))
+        for car in cars:
+            await publish_now(db, car.id)
+        stats = await run_job(client, s)
+        assert stats["hits"] == 3 and stats["mails"] == (1 if frequency == "immediate" else 0)
+        k = client.app.state.kroi  # type: ignore[attr-defined]
+        if frequency == "daily":
+            async with k.sessionmaker() as session:
+                assert await AlertJob(session, k.templates, alerts_worker.links_for(s)).send_digests(force=True) == 1
+        [alert] = await outbox_rows(db, kind="alert" if frequency == "immediate" else "alert_digest")
+        body = alert["payload"]["text"]
+        listed = [car for car in cars if f"/cars/{car.id}-" in body]
+        assert len(listed) == 2, body
+        assert i18n.translate("fi", "alerts.mail.more", n=1) in body
+        assert alert["payload"]["subject"].startswith(i18n.translate("fi", "alerts.mail.subject_many", n=3,
+                                                                     search="")[:20])
+        unmailed = (await db.scalars(select(func.count()).select_from(SavedSearchHit)
+                                     .where(SavedSearchHit.mailed_at.is_(None)))).one()
+        assert unmailed == 0
+        for car in cars:
+            await publish_now(db, car.id)
+        assert (await run_job(client, s))["hits"] == 0
+        async with k.sessionmaker() as session:
+            assert await AlertJob(session, k.templates, alerts_worker.links_for(s)).send_digests(force=True) == 0
