@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import bench_database, write_results  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 
-from kroi import testing  # noqa: E402
 from kroi.alerts.services import AlertJob, Links, normalise  # noqa: E402
 from kroi.db.session import make_engine, make_sessionmaker  # noqa: E402
 from kroi.inventory.search import FUELS, CarQuery  # noqa: E402
@@ -32,8 +30,6 @@ from kroi.seeding.original import seed_all  # noqa: E402
 from kroi.settings import Settings  # noqa: E402
 from kroi.storage import LocalStorage  # noqa: E402
 from kroi.web.templating import Templates  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def searches(rng: random.Random, n: int, models: list[tuple[str, str]], features: list[str]) -> list[str]:
@@ -164,28 +160,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database for --reuse")
     parser.add_argument("--reuse", action="store_true", help="measure again on the database a --keep run left")
     args = parser.parse_args()
-    db, _redis = testing.server_urls()
     name = "kroi_bench_alerts" if args.cars == 100_000 else f"kroi_bench_alerts_{args.cars}"
-    try:
-        media = ROOT / "var" / "bench-alerts-media"
-        if args.reuse:
-            url = testing.with_database(db, name)
-            settings = Settings(env="test", database_url=url, media_dir=media)
-            info = asyncio.run(again(settings))
-        else:
-            url = testing.fresh_database(db, name)
-            settings = Settings(env="test", database_url=url, media_dir=media)
-            info = asyncio.run(fill(settings, args.cars, args.searches, args.new, args.drops, media))
+    with bench_database(name, reuse=args.reuse, keep=args.keep) as bench:
+        settings = bench.settings
+        info = asyncio.run(again(settings) if args.reuse else fill(
+            settings, args.cars, args.searches, args.new, args.drops, settings.media_dir))
         stats = asyncio.run(measure_matching(settings) if args.match_only else measure(settings))
-        if not args.keep:
-            testing.drop_database(db, name)
-    finally:
-        testing.stop_embedded()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    lines = [
+    write_results("alerts", [
         "# Saved-search matching benchmark",
         "",
-        f"Machine: {os.cpu_count()} cores (shared), Python {platform.python_version()}, database {db.split('@')[-1]}.",
+        bench.machine(),
         f"Data: {info['cars']:,} cars; {args.searches:,} active saved searches ({info['distinct_queries']:,} "
         f"distinct queries); a day of changes: {args.new:,} newly listed cars and {args.drops:,} price drops.",
         f"Loading the cars took {info['load_cars_s']:.1f} s." if info["load_cars_s"] else "(data of an earlier run)",
@@ -195,13 +179,12 @@ def main() -> None:
          "One run of the worker's job (AlertJob.match_changes: read the changes, match, record hits, queue the "
          "immediate mails in the outbox, one transaction):"),
         "",
-        "| changes | hits | immediate mails queued | time | of which: read | match | queue mails |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| changes | hits | immediate mails queued | time | of which: read | match | record hits | queue mails |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         f"| {stats['changes']:,} | {stats['hits']:,} | {stats['mails']:,} | {stats['seconds']:.1f} s "
-        f"| {stats.get('read_s', 0):.1f} s | {stats.get('match_s', 0):.1f} s | {stats.get('mail_s', 0):.1f} s |",
-    ]
-    (RESULTS / "alerts.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        f"| {stats.get('read_s', 0):.1f} s | {stats.get('match_s', 0):.1f} s | {stats.get('record_s', 0):.1f} s "
+        f"| {stats.get('mail_s', 0):.1f} s |",
+    ])
 
 
 if __name__ == "__main__":

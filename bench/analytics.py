@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import bench_database, write_results  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 
-from kroi import testing  # noqa: E402
 from kroi.db.session import make_engine, make_sessionmaker  # noqa: E402
 from kroi.seeding.demo import load_demo  # noqa: E402
 from kroi.seeding.original import seed_all  # noqa: E402
 from kroi.settings import Settings  # noqa: E402
 from kroi.storage import LocalStorage  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
 
 
 async def fill(settings: Settings, cars: int, views: int, media: Path) -> dict[str, float]:
@@ -118,21 +114,14 @@ def main() -> None:
     parser.add_argument("--views", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    db, redis = testing.server_urls()
-    try:
-        url = testing.fresh_database(db, "kroi_bench_analytics")
-        media = ROOT / "var" / "bench-analytics-media"
-        settings = Settings(env="test", database_url=url, redis_url=redis, media_dir=media)
-        filled = asyncio.run(fill(settings, args.cars, args.views, media))
+    with bench_database("kroi_bench_analytics") as bench:
+        settings = bench.settings
+        filled = asyncio.run(fill(settings, args.cars, args.views, settings.media_dir))
         results = {days: asyncio.run(measure(settings, days, args.runs)) for days in (7, 30, 90, 365)}
-        testing.drop_database(db, "kroi_bench_analytics")
-    finally:
-        testing.stop_embedded()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Analytics dashboard benchmark",
         "",
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, database {db.split('@')[-1]}. ",
+        bench.machine(shared=False),
         f"Data: {filled['cars']:,} cars, {filled['view_events']:,} view events in {filled['car_view_rows']:,} "
         f"car_views rows (per car per day), {filled['leads']:,} leads, 50,000 searches.",
         f"Loading the cars took {filled['load_cars_s']:.1f} s; views, leads and searches {filled['fill_views_leads_s']:.1f} s.",
@@ -145,8 +134,7 @@ def main() -> None:
     ]
     for days, times in results.items():
         lines.append(f"| {days} days | {statistics.median(times) * 1000:.0f} ms | {max(times) * 1000:.0f} ms |")
-    (RESULTS / "analytics.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results("analytics", lines)
 
 
 if __name__ == "__main__":
