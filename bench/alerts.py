@@ -108,7 +108,9 @@ async def again(settings: Settings) -> dict:
     """Undo the last measured run (its hits, mails and mark), for another measurement on the same data."""
     engine = make_engine(settings, command_timeout=None)
     async with engine.begin() as conn:
-        for sql in ("DELETE FROM saved_search_hits", "DELETE FROM outbox_messages",
+        # TRUNCATE, not DELETE: a million dead hits would slow the next run's inserts (each probe of the primary
+        # key meets them), which a real day's run never sees.
+        for sql in ("TRUNCATE saved_search_hits", "TRUNCATE outbox_messages",
                     "UPDATE alert_runs SET checked_until = now() - interval '1 day'"):
             await conn.execute(text(sql))
         info = {"cars": (await conn.execute(text("SELECT count(*) FROM cars"))).scalar(), "load_cars_s": 0.0,

@@ -42,7 +42,9 @@ class SavedSearchHit(Base):
     __tablename__ = "saved_search_hits"
     saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_searches.id", ondelete="CASCADE"),
                                                  primary_key=True)
-    car_id: Mapped[int] = mapped_column(ForeignKey("cars.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key to cars (migration 0007): the job inserts a day's hits at once; cars are only soft-deleted,
+    # and every reader joins cars.
+    car_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(String(5))  # 'new' or 'drop'
     old_price_cents: Mapped[int | None] = mapped_column(BigInteger)
     price_cents: Mapped[int] = mapped_column(BigInteger)
@@ -51,7 +53,6 @@ class SavedSearchHit(Base):
     __table_args__ = (
         CheckConstraint(in_list("kind", ("new", "drop")), name="kind_valid"),
         Index("ix_saved_search_hits_unmailed", "saved_search_id", postgresql_where=text("mailed_at IS NULL")),
-        Index("ix_saved_search_hits_car_id", "car_id"),
     )
 
 
