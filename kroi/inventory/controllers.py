@@ -113,7 +113,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     k = kroi(request)
     lang = language(request)
     query, notes = parse_query(_args(request))
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     gens = await k.cache.generations([keys.INVENTORY, keys.SETTINGS])
     gen = gens[keys.INVENTORY] if gens else None
     vocab = await svc.vocabulary(gen)
@@ -214,7 +214,7 @@ async def suggest_search(request: Request, db_session: NamedDependency[AsyncSess
     k = kroi(request)
     lang = language(request)
     q = clean_text(request.query_params.get("q") or "")[:Q_MAX]
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     gens = await k.cache.generations([keys.INVENTORY])
     gen = gens[keys.INVENTORY] if gens else None
 
@@ -236,7 +236,7 @@ async def suggest_search(request: Request, db_session: NamedDependency[AsyncSess
 async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
     lang = language(request)
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     site = await site_settings.load(db_session, k.cache)
     gens = await k.cache.generations([keys.INVENTORY, keys.SETTINGS])
 
@@ -281,7 +281,7 @@ async def _car_page(request: Request, db_session: AsyncSession, ref: str,
     if not match:
         raise NotFoundException(detail="car")
     car_id = int(match.group(1))
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     gens = await k.cache.generations([keys.car_scope(car_id), keys.INVENTORY, keys.SETTINGS])
 
     async def load_head() -> str:
@@ -451,7 +451,7 @@ async def sitemap(request: Request, db_session: NamedDependency[AsyncSession]) -
     gens = await k.cache.generations([keys.INVENTORY])
 
     async def render() -> str:
-        entries = await InventoryService(db_session, k.cache).repo.sitemap_entries()
+        entries = await InventoryService.of(k, db_session).repo.sitemap_entries()
         urls = [(absolute_url(request, "/"), None), (absolute_url(request, "/cars"), None)]
         urls += [(absolute_url(request, f"/cars/{i}-{slug}"), updated) for i, slug, updated in entries]
         return k.templates.page("sitemap.xml", {"urls": urls})

@@ -171,7 +171,7 @@ async def _search_prefill(request: Request, session: AsyncSession, lang: str, fo
 
     k = kroi(request)
     gens = await k.cache.generations([keys.INVENTORY])
-    what = await InventoryService(session, k.cache).describe_search(url, lang, gens[keys.INVENTORY] if gens else None)
+    what = await InventoryService.of(k, session).describe_search(url, lang, gens[keys.INVENTORY] if gens else None)
     return {"message": i18n.translate(lang, "search.lead_message", what=what or url)}
 
 
