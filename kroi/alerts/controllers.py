@@ -21,7 +21,7 @@ from kroi.parsing import parse_int
 from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import csrf_token, kroi, language, page_context
+from kroi.web.context import csrf_token, kroi, language, page_context, posted_fields
 from kroi.web.render import html, wants_fragment
 
 log = logging.getLogger("kroi.alerts")
@@ -81,9 +81,7 @@ async def new_alert(request: Request, db_session: NamedDependency[AsyncSession])
 @post("/alerts", name="alerts:create", status_code=200)
 async def create_alert(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
-    form = await request.form()
-    data = {key: str(form.get(key) or "") for key in form.keys() if key != "_csrf_token"}
-    lang = language(request, data.get("lang"))
+    data, lang = await posted_fields(request)
     # The search travels signed with the form's timestamp: what was shown is what is saved.
     signed = signing.unsign(k.settings.secret(), TS_PURPOSE, data.get("ts", ""), max_age=FORM_MAX_AGE)
     query = signed[0] if signed and isinstance(signed[0], str) else normalise(parse_query({})[0])

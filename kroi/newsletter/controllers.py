@@ -12,7 +12,7 @@ from kroi.newsletter.services import NewsletterService
 from kroi.security import ratelimit
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import kroi, language, page_context
+from kroi.web.context import kroi, language, page_context, posted_fields
 from kroi.web.render import html, wants_fragment
 
 
@@ -37,9 +37,8 @@ async def _message_page(request: Request, session: AsyncSession, text: str, stat
 @post("/newsletter", name="newsletter:subscribe", status_code=200)
 async def subscribe(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
-    lang = language(request)
-    form = await request.form()
-    email = str(form.get("email") or "").strip().lower()
+    data, lang = await posted_fields(request)
+    email = data.get("email", "").strip().lower()
     if not email or len(email) > 254 or not EMAIL_RE.match(email):
         return await _message_page(request, db_session, i18n.translate(lang, "form.error.email"), 422)
     s = k.settings
@@ -73,9 +72,8 @@ async def unsubscribe_page(request: Request, db_session: NamedDependency[AsyncSe
 
 @post("/newsletter/unsubscribe", name="newsletter:unsubscribe", status_code=200)
 async def unsubscribe(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
-    lang = language(request)
-    form = await request.form()
-    ok = await _service(request, db_session).unsubscribe(str(form.get("token") or ""))
+    data, lang = await posted_fields(request)
+    ok = await _service(request, db_session).unsubscribe(data.get("token", ""))
     return await _message_page(request, db_session,
                                i18n.translate(lang, "news.unsubscribed" if ok else "news.bad_link"),
                                200 if ok else 400)
