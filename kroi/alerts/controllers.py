@@ -67,8 +67,9 @@ async def _message(request: Request, session: AsyncSession, lang: str, text: str
         return html(k.templates.page("alerts/_status.html", k.templates.context(lang, text=text)),
                     status_code=status, cache_control="no-store")
     site = await site_settings.load(session, k.cache)
-    ctx = page_context(request, lang, site, text=text, body_html=Markup(body_html) if body_html else None)
-    return html(k.templates.page("alerts/page.html", ctx), status_code=status, cache_control="no-store")
+    ctx = page_context(request, lang, site, title_key="alerts.title", page_class="alerts-page", text=text,
+                       body_html=Markup(body_html) if body_html else None)
+    return html(k.templates.page("system/_status_page.html", ctx), status_code=status, cache_control="no-store")
 
 
 @get("/alerts/new", name="alerts:new")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.leads.controllers import client_ip
@@ -30,8 +31,9 @@ async def _message_page(request: Request, session: AsyncSession, text: str, stat
         return html(k.templates.page("newsletter/_status.html", k.templates.context(lang, text=text)),
                     status_code=status)
     site = await site_settings.load(session, k.cache)
-    ctx = page_context(request, lang, site, text=text, form_html=form_html)
-    return html(k.templates.page("newsletter/page.html", ctx), status_code=status, cache_control="no-store")
+    ctx = page_context(request, lang, site, title_key="news.title", text=text,
+                       body_html=Markup(form_html) if form_html else None)
+    return html(k.templates.page("system/_status_page.html", ctx), status_code=status, cache_control="no-store")
 
 
 @post("/newsletter", name="newsletter:subscribe", status_code=200)
