@@ -28,7 +28,7 @@ from kroi.parsing import clean_text
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer, with_language
+from kroi.web.context import absolute_url, alternates, kroi, language, page_context, same_site_referer, with_language
 from kroi.web.errors import GoneException
 from kroi.web.formatting import date_fi, local_date, money
 from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
@@ -452,8 +452,14 @@ async def sitemap(request: Request, db_session: NamedDependency[AsyncSession]) -
 
     async def render() -> str:
         entries = await InventoryService.of(k, db_session).repo.sitemap_entries()
-        urls = [(absolute_url(request, "/"), None), (absolute_url(request, "/cars"), None)]
-        urls += [(absolute_url(request, f"/cars/{i}-{slug}"), updated) for i, slug, updated in entries]
+        pages = [(request.app.route_reverse(name), None)
+                 for name in ("home", "inventory:list", "leads:contact", "pages:privacy", "pages:terms")]
+        pages += [(f"/cars/{i}-{slug}", updated) for i, slug, updated in entries]
+        # Each language's address is its own <url>, listing the same hreflang alternates as the page's <head>.
+        urls = []
+        for path, updated in pages:
+            links = alternates(request, absolute_url(request, path))
+            urls += [(href, updated, links) for code, href in links if code != "x-default"]
         return k.templates.page("sitemap.xml", {"urls": urls})
 
     key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "sitemap") if gens else None

@@ -1,8 +1,6 @@
 """Site-wide endpoints: language switch and health."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -16,16 +14,12 @@ from kroi.cache.client import SafeRedis
 from kroi.mail.outbox import OutboxRepository
 from kroi.web import i18n
 from kroi.web.context import kroi, with_language
+from kroi.web.templating import is_local_path
 
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host (open redirect)."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+    return target if is_local_path(target) else "/"
 
 
 @get("/lang/{code:str}", name="meta:language")
