@@ -803,6 +803,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pages.privacy_link": ("Tietosuojaseloste", "Privacy policy"),
     "pages.opens_new_tab": ("(avautuu uuteen välilehteen)", "(opens in a new tab)"),
     "nav.sell": ("Myy tai vaihda autosi", "Sell or trade in"),
+    "nav.sell_short": ("Myy tai vaihda", "Sell or trade in"),
     "nav.financing": ("Rahoitus", "Financing"),
     "nav.services": ("Palvelut", "Services"),
     "footer.pages": ("Tietoa", "Information"),
