@@ -45,3 +45,24 @@ def test_the_header_is_one_compact_row(new_context: NewContext, path: str, width
     expect(page.locator(".site-header").get_by_role("link", name="Contact" if "lang=en" in path else "Yhteystiedot",
                                                     exact=True)).to_be_visible()
     assert scrolls_sideways(page) == []
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_compare_shows_two_cars_beside_the_labels(new_context: NewContext, width: int,
+                                                  db_rows: Callable[..., list[dict[str, Any]]]) -> None:
+    cars = db_rows("SELECT id FROM cars WHERE deleted_at IS NULL AND status = 'available' ORDER BY id LIMIT 3")
+    page = phone(new_context, "/compare?ids=" + ",".join(str(c["id"]) for c in cars), width)
+    scroller = box(page, ".compare-scroll")
+    label = box(page, ".compare tbody th[scope=row]")
+    heads = page.locator(".compare thead th[scope=col]")
+    expect(heads).to_have_count(3)
+    assert label["width"] <= scroller["width"] * 0.33, (label, scroller)
+    for i in range(2):  # the first two cars wholly inside the box, beside the labels
+        b = heads.nth(i).bounding_box()
+        assert b and b["x"] >= label["x"] + label["width"] - 1 and b["x"] + b["width"] <= scroller["x"] + scroller["width"] + 1, (i, b, scroller)
+    # the third is reached by scrolling the table's own box, never the page
+    assert page.locator(".compare-scroll").evaluate("e => e.scrollWidth > e.clientWidth")
+    assert scrolls_sideways(page) == []
+    page.locator(".compare-scroll").evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    expect(page.locator(".compare tbody th[scope=row]").first).to_be_in_viewport()  # the labels stay (sticky)
+    assert box(page, ".compare tbody th[scope=row]")["x"] == pytest.approx(label["x"], abs=1)
