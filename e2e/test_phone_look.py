@@ -3,6 +3,7 @@ alert beside the result count, at least two cars side by side on /compare, and w
 suggestion is chosen."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import pytest
@@ -66,3 +67,28 @@ def test_compare_shows_two_cars_beside_the_labels(new_context: NewContext, width
     page.locator(".compare-scroll").evaluate("e => { e.scrollLeft = e.scrollWidth; }")
     expect(page.locator(".compare tbody th[scope=row]").first).to_be_in_viewport()  # the labels stay (sticky)
     assert box(page, ".compare tbody th[scope=row]")["x"] == pytest.approx(label["x"], abs=1)
+
+
+def _overlap_rows(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_search_alert_sits_beside_the_result_count(new_context: NewContext, width: int) -> None:
+    page = phone(new_context, "/cars", width)
+    link = page.get_by_role("link", name="Tallenna hakuvahti")
+    expect(link).to_be_visible()
+    count, alert, sheet = box(page, "#result-count"), link.bounding_box(), box(page, "[data-sheet-open]")
+    assert alert and _overlap_rows(count, alert) and _overlap_rows(alert, sheet), (count, alert, sheet)
+    assert alert["height"] >= 44 and alert["x"] + alert["width"] <= sheet["x"]
+    first = box(page, "#result-list article")
+    assert first["y"] >= alert["y"] + alert["height"] and first["y"] < 844 - 200, (alert, first)
+    # a filter change (an HTMX swap) carries the new search to the link; nothing found: no link in the bar
+    page.goto("/cars")
+    page.locator("#q").fill("diesel")
+    expect(page.locator("#result-count")).not_to_have_text(re.compile(r"^%d " % len(LISTED)))
+    expect(link).to_have_attribute("href", re.compile(r"fuel=diesel"))
+    page.locator("#q").fill("qqqzzzxx")
+    expect(page.locator(".empty")).to_be_visible()
+    expect(page.locator("#save-search [data-save-search]")).to_have_count(0)
+    assert scrolls_sideways(page) == []
