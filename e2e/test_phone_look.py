@@ -92,3 +92,29 @@ def test_the_search_alert_sits_beside_the_result_count(new_context: NewContext, 
     expect(page.locator(".empty")).to_be_visible()
     expect(page.locator("#save-search [data-save-search]")).to_have_count(0)
     assert scrolls_sideways(page) == []
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_suggestions_take_the_row_and_focus_goes_to_the_results(new_context: NewContext, width: int) -> None:
+    page = phone(new_context, "/cars", width)
+    search = page.locator("#q")
+    search.click()
+    search.press_sequentially("toy")
+    options = page.locator("#q-suggest [role=option]")
+    expect(options.first).to_be_visible()
+    # the list spans the search row (not the half-width box), one line per suggestion
+    listbox, row = box(page, "#q-suggest"), box(page, ".search-row")
+    assert listbox["width"] >= row["width"] - 2, (listbox, row)
+    for i in range(options.count()):
+        b = options.nth(i).bounding_box()
+        assert b and b["height"] <= 50, (options.nth(i).inner_text(), b)
+    # by keyboard: the first suggestion; after the swap focus is on the result count, as after any filter
+    page.keyboard.press("ArrowDown")
+    expect(search).to_have_attribute("aria-activedescendant", re.compile(".+"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"brand=toyota"))
+    expect(page.locator("#q-suggest")).to_be_hidden()
+    expect(page.locator("#result-count")).to_be_focused()
+    expect(page.locator("#result-count")).to_be_in_viewport()
+    assert active_element(page)["id"] == "result-count"
+    expect(page.locator("#result-list article").first).to_contain_text("Toyota")
