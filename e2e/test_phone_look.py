@@ -118,3 +118,24 @@ def test_suggestions_take_the_row_and_focus_goes_to_the_results(new_context: New
     expect(page.locator("#result-count")).to_be_in_viewport()
     assert active_element(page)["id"] == "result-count"
     expect(page.locator("#result-list article").first).to_contain_text("Toyota")
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll('a[href], button, input, select, summary, textarea')].filter(e => {
+  const r = e.getBoundingClientRect();
+  if (!r.width || !r.height || e.closest('.site-footer, .visually-hidden, .hp') || e.matches('.skip-link')) return false;
+  if (['checkbox', 'radio', 'hidden'].includes(e.type) || getComputedStyle(e).visibility === 'hidden') return false;
+  // a link inside running text is sized by its line
+  const inText = getComputedStyle(e).display === 'inline' && e.parentElement
+    && e.parentElement.textContent.trim().length > e.textContent.trim().length + 3;
+  return !inText && r.height < 44;
+}).map(e => e.tagName.toLowerCase() + '.' + e.className + ' "' + (e.innerText || e.name || '').trim().slice(0, 30) + '" '
+         + Math.round(e.getBoundingClientRect().height))"""
+
+
+@pytest.mark.parametrize("path", ["/", "/cars", "car", "/contact", "/alerts/new?fuel=diesel", "/no-such-page"])
+def test_tap_targets_are_a_thumbs_size(new_context: NewContext, path: str) -> None:
+    page = phone(new_context, "/cars" if path == "car" else path)
+    if path == "car":
+        page.locator("#result-list article .card-link").first.click()
+        expect(page.locator(".action-bar")).to_be_visible()
+    assert page.evaluate(SMALL_TARGETS) == []
