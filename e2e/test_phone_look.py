@@ -139,3 +139,12 @@ def test_tap_targets_are_a_thumbs_size(new_context: NewContext, path: str) -> No
         page.locator("#result-list article .card-link").first.click()
         expect(page.locator(".action-bar")).to_be_visible()
     assert page.evaluate(SMALL_TARGETS) == []
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_menu_items_sit_on_one_line(new_context: NewContext, width: int) -> None:
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    page.goto("/cars")
+    middles = page.evaluate("""() => [...document.querySelectorAll('.nav a')].filter(a => a.offsetParent)
+        .map(a => { const r = a.getBoundingClientRect(); return r.y + r.height / 2; })""")
+    assert len(middles) >= 3 and max(middles) - min(middles) <= 1, middles
