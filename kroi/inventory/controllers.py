@@ -65,6 +65,12 @@ def _chips(request: Request, r: Resolved, vocab: Vocabulary, lang: str) -> dict[
             "filter_count_html": Markup(t.page("inventory/_filter_count.html", ctx))}
 
 
+def _save_search(request: Request, r: Resolved, lang: str, total: int) -> Markup:
+    """The results bar's "Tallenna hakuvahti" link for this search (empty when nothing is found)."""
+    t = kroi(request).templates
+    return Markup(t.page("alerts/_save_search.html", t.context(lang, query=r.query, total=total)))
+
+
 async def _listing_pieces(request: Request, svc: InventoryService, r: Resolved, vocab: Vocabulary,
                           gens: dict[str, int] | None, lang: str, more: bool) -> dict[str, Any]:
     """The cached, rendered pieces of a listing: facet groups + count, and the results (or, when more, the next
@@ -132,7 +138,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
                 chips = _chips(request, r, vocab, lang)
                 body += (pieces["count_html"] + pieces["apply_html"] + pieces["facets_html"]
                          + pieces["facets_more_html"] + Markup(notes_html) + chips["chips_html"]
-                         + chips["filter_count_html"])
+                         + chips["filter_count_html"] + _save_search(request, r, lang, pieces["total"]))
             return _TOTAL.pack(pieces["total"]) + gzip_body(body)
 
         key = (keys.fragment(keys.INVENTORY, gen, "htmx", lang, _settings_part(gens),
@@ -149,7 +155,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     canonical = _last_page(r, pieces["total"], k.settings.page_size).url("/cars")
     note_texts += _page_note(lang, r, pieces["total"], k.settings.page_size)
     ctx = page_context(request, lang, site, query=r.query, notes=note_texts, sorts=SORTS, multi=MULTI,
-                       **_chips(request, r, vocab, lang),
+                       **_chips(request, r, vocab, lang), save_search_html=_save_search(request, r, lang, pieces["total"]),
                        canonical=absolute_url(request, canonical), **pieces)
     return html(k.templates.page(LIST_TEMPLATE, ctx))
 

@@ -732,6 +732,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search.lead_link": ("Asiakkaan haku", "The customer's search"),
     # --- saved searches with e-mail alerts (hakuvahti) ---
     "alerts.save_link": ("Tallenna hakuvahti", "Save as an alert"),
+    "alerts.save_short": ("Hakuvahti", "Alert"),
     "alerts.title": ("Hakuvahti", "Saved search alert"),
     "alerts.intro": ("Saat sähköpostia, kun hakuusi sopiva auto tulee myyntiin tai sen hinta laskee.",
                      "We e-mail you when a car that fits your search comes up for sale or gets cheaper."),
@@ -803,6 +804,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pages.privacy_link": ("Tietosuojaseloste", "Privacy policy"),
     "pages.opens_new_tab": ("(avautuu uuteen välilehteen)", "(opens in a new tab)"),
     "nav.sell": ("Myy tai vaihda autosi", "Sell or trade in"),
+    "nav.sell_short": ("Myy tai vaihda", "Sell or trade in"),
     "nav.financing": ("Rahoitus", "Financing"),
     "nav.services": ("Palvelut", "Services"),
     "footer.pages": ("Tietoa", "Information"),
