@@ -280,8 +280,11 @@ def _human_age(seconds: float) -> str:
                    "the newest good one always stays.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="More than 1: pg_dump's directory format with this many parallel jobs (large databases).")
+@click.option("--if-older-than", "if_older", type=click.FloatRange(0), metavar="HOURS",
+              help="Only back up when the newest good backup is older than this (a schedule catching up).")
 @click.pass_context
-def backup(ctx: click.Context, where: str | None, media: bool, keep_days: int | None, jobs: int) -> None:
+def backup(ctx: click.Context, where: str | None, media: bool, keep_days: int | None, jobs: int,
+           if_older: float | None) -> None:
     """Back up the database (and media): `kroi backup`, `kroi backup list`."""
     import asyncpg
 
@@ -292,6 +295,13 @@ def backup(ctx: click.Context, where: str | None, media: bool, keep_days: int | 
     from kroi.backup.services import BackupError, make_backup
     from kroi.storage import make_storage
 
+    if if_older is not None:
+        from datetime import datetime, timedelta, timezone
+
+        good = [e for e in location_for(Settings(), where).scan() if e.good]
+        if good and datetime.now(timezone.utc) - good[-1].created_at < timedelta(hours=if_older):
+            click.echo(f"backup skipped: {good[-1].name} is newer than {if_older:g} h")
+            return
     with servers(Settings()) as settings:
         location = location_for(settings, where)
         try:
