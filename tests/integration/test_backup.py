@@ -468,3 +468,25 @@ def test_backup_of_an_unreachable_database_fails_clearly(redis_url: str, tmp_pat
     result = _cli(settings, "backup")
     assert result.exit_code == 1 and "backup failed:" in result.output and "Traceback" not in result.output
     assert not any(Path(settings.backup_location).glob("*"))
+
+
+# --- the docker-compose schedule ------------------------------------------------------------------------------
+
+def test_the_daily_schedule_catches_up_then_sleeps_until_backup_at(tmp_path: Path) -> None:
+    """deploy/backup-daily.sh with a `kroi` and a `sleep` that record what they were asked (the sleep then ends
+    the loop): one catch-up backup at start, then a sleep until the next BACKUP_AT."""
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls"
+    (bin_dir / "kroi").write_text(f'#!/bin/sh\necho "kroi $*" >> {log}\n')
+    (bin_dir / "sleep").write_text(f'#!/bin/sh\necho "sleep $1" >> {log}\nkill $PPID\n')
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    at = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%H:%M")  # passed today: tomorrow's
+    subprocess.run(["sh", str(testing.ROOT / "deploy" / "backup-daily.sh")], timeout=60, capture_output=True,
+                   env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "BACKUP_AT": at})
+    calls = log.read_text().splitlines()
+    assert calls[0] == "kroi backup --if-older-than 24" and calls[1].startswith("sleep ")
+    assert 23 * 3600 - 120 < int(calls[1].split()[1]) <= 23 * 3600 + 60
