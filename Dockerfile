@@ -3,9 +3,10 @@ FROM python:3.12-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 KROI_ENV=production
 WORKDIR /app
 RUN useradd --system --create-home --home-dir /home/kroi kroi
-COPY pyproject.toml ./
+COPY pyproject.toml requirements.lock ./
 COPY kroi ./kroi
-RUN pip install --no-cache-dir .
+# Every package at the version and hash of the lock file (make lock), then Kroi itself without resolving again.
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock && pip install --no-cache-dir --no-deps .
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY templates ./templates

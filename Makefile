@@ -3,16 +3,26 @@ PORT ?= 8000
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
+# The lock files pin every package with its hashes (uv pip compile, universal: Python 3.11-3.12 on any OS);
+# pyproject.toml keeps the direct dependencies as ranges. `make lock` re-resolves after a change there.
+LOCK := uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test test-unit test-integration test-e2e e2e-deps bench clean
+.PHONY: run test test-unit test-integration test-e2e e2e-deps bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/$(LOCK) --extra s3 -o requirements.lock
+	$(BIN)/$(LOCK) --extra s3 --extra dev --extra embedded -o requirements-dev.lock
 
 run: $(STAMP)
 	$(BIN)/kroi serve --port $(PORT)

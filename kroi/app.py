@@ -116,10 +116,23 @@ async def _flush_views_forever(k: Kroi) -> None:
         await asyncio.sleep(k.settings.view_flush_seconds)
         try:
             async with k.sessionmaker() as session:
-                await InventoryService(session, k.cache).flush_views()
-                await InventoryService(session, k.cache).flush_searches()
+                await InventoryService.of(k, session).flush_views()
+                await InventoryService.of(k, session).flush_searches()
         except Exception:  # keep flushing later; the counts stay in Redis
             log.exception("flushing view counts failed")
+
+
+def _redis_roles(settings: Settings) -> tuple[SafeRedis, SafeRedis]:
+    """(the fragment cache's Redis, the state Redis): one client for both unless KROI_STATE_REDIS_URL names
+    another server. Each has its own breaker: a cache Redis that is down does not sign staff out."""
+    def safe(url: str | None) -> SafeRedis:
+        client = make_redis(url, settings.redis_timeout, settings.redis_connect_timeout) if url else None
+        return SafeRedis(client, settings.redis_breaker_seconds)
+
+    cache = safe(settings.redis_url)
+    if settings.state_redis == settings.redis_url:
+        return cache, cache
+    return cache, safe(settings.state_redis)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -130,11 +143,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings)
-        redis = (make_redis(settings.redis_url, settings.redis_timeout, settings.redis_connect_timeout)
-                 if settings.redis_url else None)
-        safe = SafeRedis(redis, settings.redis_breaker_seconds)
-        k = Kroi(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), safe_redis=safe,
-                 cache=FragmentCache(safe, enabled=settings.cache_enabled),
+        cache_redis, state = _redis_roles(settings)
+        k = Kroi(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), safe_redis=state,
+                 cache=FragmentCache(cache_redis, enabled=settings.cache_enabled),
                  templates=Templates(settings.media_url), storage=make_storage(settings))
         app.state.kroi = k
         if settings.env != "test":  # a test process starts many apps; freezing each one's leftovers would pile up
@@ -153,8 +164,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await task
             with contextlib.suppress(Exception):
                 async with k.sessionmaker() as session:
-                    await InventoryService(session, k.cache).flush_views()
-            await safe.close()
+                    await InventoryService.of(k, session).flush_views()
+            await cache_redis.close()
+            if state is not cache_redis:
+                await state.close()
             await engine.dispose()
 
     settings.media_root.mkdir(parents=True, exist_ok=True)

@@ -181,7 +181,8 @@ async def _user_action(settings: Settings, action: str, email: str, role: str | 
     from kroi.web import i18n
 
     engine = make_engine(settings)
-    safe = SafeRedis(make_redis(settings.redis_url, 1.0) if settings.redis_url else None, 0)
+    # Sessions live in the state Redis (revoked on deactivation and password change).
+    safe = SafeRedis(make_redis(settings.state_redis, 1.0) if settings.state_redis else None, 0)
     store = SessionStore(safe, settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600)
     try:
         async with make_sessionmaker(engine)() as session:

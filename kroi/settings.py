@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "KROI_DATABASE_URL")
     )
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "KROI_REDIS_URL"))
+    # --- Redis roles (issue 9 §3) ---
+    # REDIS_URL holds the fragment cache, which may evict (allkeys-lru). What must never be evicted — staff
+    # sessions, rate-limit counters, the buffered view counts and searches — goes to KROI_STATE_REDIS_URL, a
+    # Redis with noeviction and persistence; without it, REDIS_URL serves both (one-server set-ups).
+    state_redis_url: str | None = None
     secret_key: SecretStr | None = None
     public_url: str | None = None  # e.g. https://kroiautocenter.fi; canonical URLs and sitemap
     var_dir: Path = Path("var")
@@ -122,6 +127,11 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def state_redis(self) -> str | None:
+        """The URL of the Redis for state (sessions, counters, buffers): its own, or the cache's."""
+        return self.state_redis_url or self.redis_url
 
     @property
     def mail_dir(self) -> Path:

@@ -21,7 +21,7 @@ from kroi.parsing import parse_int
 from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import csrf_token, kroi, language, page_context
+from kroi.web.context import csrf_token, kroi, language, page_context, posted_fields
 from kroi.web.render import html, wants_fragment
 
 log = logging.getLogger("kroi.alerts")
@@ -67,8 +67,9 @@ async def _message(request: Request, session: AsyncSession, lang: str, text: str
         return html(k.templates.page("alerts/_status.html", k.templates.context(lang, text=text)),
                     status_code=status, cache_control="no-store")
     site = await site_settings.load(session, k.cache)
-    ctx = page_context(request, lang, site, text=text, body_html=Markup(body_html) if body_html else None)
-    return html(k.templates.page("alerts/page.html", ctx), status_code=status, cache_control="no-store")
+    ctx = page_context(request, lang, site, title_key="alerts.title", page_class="alerts-page", text=text,
+                       body_html=Markup(body_html) if body_html else None)
+    return html(k.templates.page("system/_status_page.html", ctx), status_code=status, cache_control="no-store")
 
 
 @get("/alerts/new", name="alerts:new")
@@ -81,9 +82,7 @@ async def new_alert(request: Request, db_session: NamedDependency[AsyncSession])
 @post("/alerts", name="alerts:create", status_code=200)
 async def create_alert(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
-    form = await request.form()
-    data = {key: str(form.get(key) or "") for key in form.keys() if key != "_csrf_token"}
-    lang = language(request, data.get("lang"))
+    data, lang = await posted_fields(request)
     # The search travels signed with the form's timestamp: what was shown is what is saved.
     signed = signing.unsign(k.settings.secret(), TS_PURPOSE, data.get("ts", ""), max_age=FORM_MAX_AGE)
     query = signed[0] if signed and isinstance(signed[0], str) else normalise(parse_query({})[0])

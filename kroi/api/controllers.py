@@ -271,7 +271,7 @@ async def api_list_cars(
 ) -> CarPage:
     raw = {k: request.query_params.getall(k) for k in request.query_params.keys()}
     query, notes = parse_query(raw)
-    svc = InventoryService(db_session, request.app.state.kroi.cache)
+    svc = InventoryService.of(request.app.state.kroi, db_session)
     resolved = await svc.resolve(query, notes, await svc.vocabulary(None))
     facets = await svc.facets(resolved)
     listing = await svc.listing(resolved, facets.total, page_size)

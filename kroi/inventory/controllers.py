@@ -28,7 +28,7 @@ from kroi.parsing import clean_text
 from kroi.inventory.services import CarGone, InventoryService, Resolved, Vocabulary
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import absolute_url, kroi, language, page_context, same_site_referer, with_language
+from kroi.web.context import absolute_url, alternates, kroi, language, page_context, same_site_referer, with_language
 from kroi.web.errors import GoneException
 from kroi.web.formatting import date_fi, local_date, money
 from kroi.web.render import gzip_body, gzipped_html, html, wants_fragment
@@ -113,7 +113,7 @@ async def list_cars(request: Request, db_session: NamedDependency[AsyncSession])
     k = kroi(request)
     lang = language(request)
     query, notes = parse_query(_args(request))
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     gens = await k.cache.generations([keys.INVENTORY, keys.SETTINGS])
     gen = gens[keys.INVENTORY] if gens else None
     vocab = await svc.vocabulary(gen)
@@ -214,7 +214,7 @@ async def suggest_search(request: Request, db_session: NamedDependency[AsyncSess
     k = kroi(request)
     lang = language(request)
     q = clean_text(request.query_params.get("q") or "")[:Q_MAX]
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     gens = await k.cache.generations([keys.INVENTORY])
     gen = gens[keys.INVENTORY] if gens else None
 
@@ -236,7 +236,7 @@ async def suggest_search(request: Request, db_session: NamedDependency[AsyncSess
 async def home(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
     lang = language(request)
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     site = await site_settings.load(db_session, k.cache)
     gens = await k.cache.generations([keys.INVENTORY, keys.SETTINGS])
 
@@ -281,7 +281,7 @@ async def _car_page(request: Request, db_session: AsyncSession, ref: str,
     if not match:
         raise NotFoundException(detail="car")
     car_id = int(match.group(1))
-    svc = InventoryService(db_session, k.cache)
+    svc = InventoryService.of(k, db_session)
     gens = await k.cache.generations([keys.car_scope(car_id), keys.INVENTORY, keys.SETTINGS])
 
     async def load_head() -> str:
@@ -451,9 +451,15 @@ async def sitemap(request: Request, db_session: NamedDependency[AsyncSession]) -
     gens = await k.cache.generations([keys.INVENTORY])
 
     async def render() -> str:
-        entries = await InventoryService(db_session, k.cache).repo.sitemap_entries()
-        urls = [(absolute_url(request, "/"), None), (absolute_url(request, "/cars"), None)]
-        urls += [(absolute_url(request, f"/cars/{i}-{slug}"), updated) for i, slug, updated in entries]
+        entries = await InventoryService.of(k, db_session).repo.sitemap_entries()
+        pages = [(request.app.route_reverse(name), None)
+                 for name in ("home", "inventory:list", "leads:contact", "pages:privacy", "pages:terms")]
+        pages += [(f"/cars/{i}-{slug}", updated) for i, slug, updated in entries]
+        # Each language's address is its own <url>, listing the same hreflang alternates as the page's <head>.
+        urls = []
+        for path, updated in pages:
+            links = alternates(request, absolute_url(request, path))
+            urls += [(href, updated, links) for code, href in links if code != "x-default"]
         return k.templates.page("sitemap.xml", {"urls": urls})
 
     key = keys.fragment(keys.INVENTORY, gens[keys.INVENTORY], "sitemap") if gens else None

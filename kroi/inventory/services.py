@@ -11,17 +11,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, timezone
 from math import ceil
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.cache import invalidate, keys
+from kroi.cache.client import SafeRedis
 from kroi.cache.fragments import FragmentCache
 from kroi.db.models import Brand, Car, CarModel, CarPriceHistory, Feature
 from kroi.inventory.repositories import CarCard, Facets, InventoryRepository
 from kroi.inventory.search import CarQuery, Cursor, Note, collapse_typing, parse_query
 from kroi.inventory.understand import Name, names, nearest_name, understand
+
+if TYPE_CHECKING:
+    from kroi.web.context import Kroi
 
 log = logging.getLogger("kroi.inventory")
 
@@ -89,10 +94,18 @@ class CarGone(Exception):
 
 
 class InventoryService:
-    def __init__(self, session: AsyncSession, cache: FragmentCache) -> None:
+    def __init__(self, session: AsyncSession, cache: FragmentCache, state: SafeRedis | None = None) -> None:
+        """`state` is the Redis that never evicts (KROI_STATE_REDIS_URL), for the view and search buffers; without
+        it they share the cache's Redis (one-server set-ups, tests and scripts)."""
         self.session = session
         self.cache = cache
+        self.state = state if state is not None else cache.safe
         self.repo = InventoryRepository(session)
+
+    @classmethod
+    def of(cls, k: Kroi, session: AsyncSession) -> InventoryService:
+        """The service as the app runs it: the fragment cache, and the state Redis for the buffers."""
+        return cls(session, k.cache, k.safe_redis)
 
     async def vocabulary(self, generation: int | None) -> Vocabulary:
         """Brands and models; reused from process memory while the inventory generation is unchanged."""
@@ -187,7 +200,7 @@ class InventoryService:
     # --- view counting ------------------------------------------------------------------------------------
     async def record_view(self, car_id: int) -> None:
         """Count a view in Redis (flushed to car_views in batches); straight to the database if Redis is down."""
-        ok = await self.cache.safe.run(lambda r: r.hincrby(keys.pending_views(), str(car_id), 1), None)
+        ok = await self.state.run(lambda r: r.hincrby(keys.pending_views(), str(car_id), 1), None)
         if ok is None:
             await self.repo.add_views({car_id: 1}, _today())
             await self.session.commit()
@@ -204,7 +217,7 @@ class InventoryService:
             await r.rename(keys.pending_views(), flushing)
             return await r.hgetall(flushing)
 
-        raw = await self.cache.safe.run(take, None)
+        raw = await self.state.run(take, None)
         if not raw:
             return 0
         counts = {int(k): int(v) for k, v in raw.items()}
@@ -219,9 +232,9 @@ class InventoryService:
                     for car_id, n in counts.items():
                         p.hincrby(keys.pending_views(), str(car_id), n)
                     await p.execute()
-            await self.cache.safe.run(restore, None)
+            await self.state.run(restore, None)
             raise
-        await self.cache.safe.run(lambda r: r.delete(flushing), None)
+        await self.state.run(lambda r: r.delete(flushing), None)
         return sum(counts.values())
 
     async def record_search(self, q: str, filters: dict, results: int, language: str, who: str = "") -> None:
@@ -234,7 +247,7 @@ class InventoryService:
             return
         record = {"q": q[:200], "filters": {k: v for k, v in filters.items() if v not in (None, (), False) and k != "q"},
                   "results": results, "lang": language, "who": who, "at": time.time()}
-        ok = await self.cache.safe.run(lambda r: r.rpush(keys.pending_searches(), json.dumps(record)), None)
+        ok = await self.state.run(lambda r: r.rpush(keys.pending_searches(), json.dumps(record)), None)
         if ok is None:
             await self.repo.add_searches([record])
             await self.session.commit()
@@ -248,12 +261,12 @@ class InventoryService:
             await r.rename(keys.pending_searches(), flushing)
             return await r.lrange(flushing, 0, -1)
 
-        raw = await self.cache.safe.run(take, None)
+        raw = await self.state.run(take, None)
         if not raw:
             return 0
         await self.repo.add_searches(collapse_typing([json.loads(item) for item in raw]))
         await self.session.commit()
-        await self.cache.safe.run(lambda r: r.delete(flushing), None)
+        await self.state.run(lambda r: r.delete(flushing), None)
         return len(raw)
 
     # --- writes (the admin area builds on these) -------------------------------------------------------

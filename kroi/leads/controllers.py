@@ -24,7 +24,7 @@ from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.system.services import SiteSettings
 from kroi.web import i18n
-from kroi.web.context import csrf_token, kroi, language, page_context, same_site_referer
+from kroi.web.context import csrf_token, kroi, language, page_context, posted_fields, same_site_referer
 from kroi.web.render import html, wants_fragment
 
 log = logging.getLogger("kroi.leads")
@@ -171,7 +171,7 @@ async def _search_prefill(request: Request, session: AsyncSession, lang: str, fo
 
     k = kroi(request)
     gens = await k.cache.generations([keys.INVENTORY])
-    what = await InventoryService(session, k.cache).describe_search(url, lang, gens[keys.INVENTORY] if gens else None)
+    what = await InventoryService.of(k, session).describe_search(url, lang, gens[keys.INVENTORY] if gens else None)
     return {"message": i18n.translate(lang, "search.lead_message", what=what or url)}
 
 
@@ -187,10 +187,7 @@ def client_ip(request: Request) -> str:
 @post("/leads", name="leads:create", status_code=200)
 async def create_lead(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
-    form = await request.form()
-    data = {key: str(form.get(key) or "") for key in form.keys() if key != "_csrf_token"}
-    # The form posts to a bare /leads: the language it was shown in travels in its hidden `lang` field.
-    lang = language(request, data.get("lang"))
+    data, lang = await posted_fields(request)
     form_type = data.get("form_type", "")
     if form_type not in FORM_TYPES:
         return html(i18n.translate(lang, "form.error.unknown_form"), status_code=400)
@@ -306,9 +303,7 @@ def _safe_key(value: str | None) -> str | None:
 async def validate_field(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     """One field's error element, for validation when the field loses focus."""
     k = kroi(request)
-    form = await request.form()
-    data = {key: str(form.get(key) or "") for key in form.keys()}
-    lang = language(request, data.get("lang"))
+    data, lang = await posted_fields(request)
     form_type, name = data.get("form_type", ""), data.get("field", "")
     if form_type not in FORM_TYPES or name not in (*FIELDS[form_type], "consent"):
         return html("", status_code=400)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.leads.controllers import client_ip
@@ -12,7 +13,7 @@ from kroi.newsletter.services import NewsletterService
 from kroi.security import ratelimit
 from kroi.system import services as site_settings
 from kroi.web import i18n
-from kroi.web.context import kroi, language, page_context
+from kroi.web.context import kroi, language, page_context, posted_fields
 from kroi.web.render import html, wants_fragment
 
 
@@ -30,16 +31,16 @@ async def _message_page(request: Request, session: AsyncSession, text: str, stat
         return html(k.templates.page("newsletter/_status.html", k.templates.context(lang, text=text)),
                     status_code=status)
     site = await site_settings.load(session, k.cache)
-    ctx = page_context(request, lang, site, text=text, form_html=form_html)
-    return html(k.templates.page("newsletter/page.html", ctx), status_code=status, cache_control="no-store")
+    ctx = page_context(request, lang, site, title_key="news.title", text=text,
+                       body_html=Markup(form_html) if form_html else None)
+    return html(k.templates.page("system/_status_page.html", ctx), status_code=status, cache_control="no-store")
 
 
 @post("/newsletter", name="newsletter:subscribe", status_code=200)
 async def subscribe(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
     k = kroi(request)
-    lang = language(request)
-    form = await request.form()
-    email = str(form.get("email") or "").strip().lower()
+    data, lang = await posted_fields(request)
+    email = data.get("email", "").strip().lower()
     if not email or len(email) > 254 or not EMAIL_RE.match(email):
         return await _message_page(request, db_session, i18n.translate(lang, "form.error.email"), 422)
     s = k.settings
@@ -73,9 +74,8 @@ async def unsubscribe_page(request: Request, db_session: NamedDependency[AsyncSe
 
 @post("/newsletter/unsubscribe", name="newsletter:unsubscribe", status_code=200)
 async def unsubscribe(request: Request, db_session: NamedDependency[AsyncSession]) -> Response:
-    lang = language(request)
-    form = await request.form()
-    ok = await _service(request, db_session).unsubscribe(str(form.get("token") or ""))
+    data, lang = await posted_fields(request)
+    ok = await _service(request, db_session).unsubscribe(data.get("token", ""))
     return await _message_page(request, db_session,
                                i18n.translate(lang, "news.unsubscribed" if ok else "news.bad_link"),
                                200 if ok else 400)

@@ -49,6 +49,14 @@ def language(request: Request, posted: str | None = None) -> str:
     return i18n.normalize_language(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
 
 
+async def posted_fields(request: Request) -> tuple[dict[str, str], str]:
+    """A posted form's fields as text (the CSRF token left out) and the language it was shown in: forms post to
+    bare paths, so the page's language travels in their hidden `lang` field."""
+    form = await request.form()
+    data = {key: str(form.get(key) or "") for key in form.keys() if key != "_csrf_token"}
+    return data, language(request, data.get("lang"))
+
+
 def same_site_referer(request: Request) -> SplitResult | None:
     """The page of this site the visitor came from (the Referer), or None when they came from elsewhere."""
     referer = urlsplit(request.headers.get("referer") or "")

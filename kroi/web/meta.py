@@ -1,8 +1,6 @@
 """Site-wide endpoints: language switch and health."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -12,19 +10,16 @@ from litestar.response import Redirect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi.cache.client import SafeRedis
 from kroi.mail.outbox import OutboxRepository
 from kroi.web import i18n
 from kroi.web.context import kroi, with_language
+from kroi.web.templating import is_local_path
 
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host (open redirect)."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+    return target if is_local_path(target) else "/"
 
 
 @get("/lang/{code:str}", name="meta:language")
@@ -47,11 +42,16 @@ async def health(request: Request, db_session: NamedDependency[AsyncSession]) ->
         outbox = await OutboxRepository(db_session).counts()
     except Exception as exc:  # noqa: BLE001 - any failure means the database is not usable
         database = f"error: {type(exc).__name__}"
-    cache = "ok" if await k.safe_redis.ping() else ("disabled" if k.safe_redis.redis is None else "down")
+    async def state_of(safe: SafeRedis) -> str:
+        return "ok" if await safe.ping() else ("disabled" if safe.redis is None else "down")
+
+    cache = await state_of(k.cache.safe)
+    state = cache if k.safe_redis is k.cache.safe else await state_of(k.safe_redis)
     body = {
         "status": "ok" if database == "ok" else "error",
         "database": database,
-        "cache": cache,
+        "cache": cache,  # the fragment cache's Redis
+        "state": state,  # the Redis of sessions, counters and buffers (the same one unless configured apart)
         "cache_stats": k.cache.stats.as_dict(),
         "outbox": {"pending": outbox.get("pending", 0), "dead": outbox.get("dead", 0), "sent": outbox.get("sent", 0)},
     }

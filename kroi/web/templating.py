@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -25,6 +26,17 @@ def static_url(path: str) -> str:
     file = STATIC / path
     version = hashlib.blake2b(file.read_bytes(), digest_size=5).hexdigest() if file.exists() else "0"
     return f"/static/{path}?v={version}"
+
+
+def is_local_path(value: object) -> bool:
+    """A path on this site ("/cars?…"), never another host: no scheme or host, no "//" or backslash (browsers
+    read "/\\x" as "//x"), no control characters (browsers drop tabs and line breaks from a URL)."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return False
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
 
 
 def json_ld(value: Any) -> Markup:
@@ -67,6 +79,7 @@ def make_environment(media_base: str = "/media") -> Environment:
         return f"{media_base}/{path}-{variant}.webp" if path else static_url("img/no-photo.svg")
 
     env.globals.update(static_url=static_url, media_url=media_url, json_ld=json_ld)
+    env.tests["local_path"] = is_local_path
     return env
 
 

@@ -260,3 +260,27 @@ async def test_adf_xml_per_lead_and_for_the_filtered_list(client, as_admin, db, 
     r = await client.get("/admin/leads/export.adf.xml")
     assert len(ET.fromstring(r.content).findall("prospect")) == 3
     assert (await client.get("/admin/leads/999999/adf.xml")).status_code == 404
+
+
+async def set_search_url(db: AsyncSession, lead_id: int, url: str) -> None:
+    await db.execute(text("UPDATE leads SET details = jsonb_build_object('search_url', CAST(:u AS text)) WHERE id = :i"),
+                     {"u": url, "i": lead_id})
+    await db.commit()
+
+
+async def test_the_customers_search_is_a_link_only_when_it_is_a_path_of_this_site(client, as_admin, db, leads) -> None:  # noqa: ANN001
+    """An "Etsi minulle auto" lead keeps the /cars search it came from: staff open it from the lead page. Only a
+    relative path becomes a link, escaped; anything else (another host, javascript:) stays text."""
+    j = leads["john"]
+    await set_search_url(db, j, '/cars?make=Toyota&q="<b>"')
+    page = (await client.get(f"/admin/leads/{j}")).text
+    assert '<a href="/cars?make=Toyota&amp;q=&#34;&lt;b&gt;&#34;">/cars?make=Toyota&amp;q=&#34;&lt;b&gt;&#34;</a>' in page
+    for unsafe in ("javascript:alert(1)", "//evil.example/cars", "/\\evil.example", "https://evil.example/",
+                   "/\t/evil.example"):
+        await set_search_url(db, j, unsafe)
+        r = await client.get(f"/admin/leads/{j}")
+        assert r.status_code == 200
+        dd = re.search(r"<dt>" + re.escape(fi("search.lead_link")) + r"</dt><dd>(.*?)</dd>", r.text, re.S)
+        assert dd is not None, unsafe
+        shown = dd.group(1)
+        assert "<a" not in shown and ("evil.example" in shown or "alert(1)" in shown), (unsafe, shown)

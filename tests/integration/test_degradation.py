@@ -27,7 +27,8 @@ async def every_page_works(c, car: SeedCar) -> None:  # noqa: ANN001
     assert not is_full_page(frag.text) and len(result_ids(frag.text)) == 3
     detail = await get_ok(c, car.url)
     assert f'data-car-id="{car.id}"' in detail.text
-    assert (await get_ok(c, "/sitemap.xml")).text.count("<url>") == 11
+    # home, /cars, contact, privacy, terms and the 9 cars, each in Finnish and English
+    assert (await get_ok(c, "/sitemap.xml")).text.count("<url>") == (5 + 9) * 2
     assert (await get_ok(c, "/robots.txt")).text.startswith("User-agent")
 
 

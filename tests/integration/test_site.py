@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gzip
+import html
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,7 +16,7 @@ from support import DEAD_DATABASE, SeedCar, add_car, get_ok, service, with_setti
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "xhtml": "http://www.w3.org/1999/xhtml"}
 
 
 async def test_health_reports_database_and_cache(client) -> None:
@@ -71,7 +73,7 @@ async def test_sitemap_lists_listed_and_sold_cars_only(client, cars: list[SeedCa
     locs = [e.text for e in root.findall("sm:url/sm:loc", SITEMAP_NS)]
     assert len(locs) == len(set(locs))
     want = {f"http://testserver{c.url}" for c in cars if c.key not in ("xc60", "sportage")}
-    car_locs = {loc for loc in locs if loc.startswith("http://testserver/cars/")}
+    car_locs = {loc for loc in locs if loc.startswith("http://testserver/cars/") and not loc.endswith("?lang=en")}
     assert car_locs == want
     assert f"http://testserver{by_key['golf'].url}" in car_locs  # sold keeps its page
     assert not any(loc.startswith(f"http://testserver/cars/{draft_id}-") for loc in locs)
@@ -80,6 +82,35 @@ async def test_sitemap_lists_listed_and_sold_cars_only(client, cars: list[SeedCa
         lastmod = url.find("sm:lastmod", SITEMAP_NS)
         if url.find("sm:loc", SITEMAP_NS).text.startswith("http://testserver/cars/"):
             assert lastmod is not None and len(lastmod.text) == 10
+
+
+def head_alternates(page: str) -> dict[str, str]:
+    return {code: html.unescape(href) for code, href in
+            re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', page)}
+
+
+async def test_sitemap_lists_every_public_page_in_both_languages_with_the_pages_own_alternates(client) -> None:  # noqa: ANN001
+    """Contact, privacy and terms are listed too; each page in Finnish and English, each <url> with the hreflang
+    alternates (fi, en, x-default) its page declares in <head>, and its loc is the page's canonical address."""
+    root = ET.fromstring((await get_ok(client, "/sitemap.xml")).content)
+    entries = {}
+    for url in root.findall("sm:url", SITEMAP_NS):
+        loc = url.find("sm:loc", SITEMAP_NS).text
+        links = url.findall("xhtml:link", SITEMAP_NS)
+        assert all(link.get("rel") == "alternate" for link in links)
+        entries[loc] = {link.get("hreflang"): link.get("href") for link in links}
+    base = "http://testserver"
+    for path in ("/", "/cars", "/contact", "/privacy", "/terms"):
+        fi_url, en_url = base + path, base + path + "?lang=en"
+        assert entries.get(fi_url) == entries.get(en_url) == {"fi": fi_url, "en": en_url, "x-default": fi_url}, path
+    assert any(loc.startswith(base + "/cars/") and loc.endswith("?lang=en") for loc in entries)
+    for loc, links in entries.items():
+        client.cookies.clear()  # ?lang=en remembers English in a cookie: each address is read as a newcomer would
+        page = (await get_ok(client, loc.removeprefix(base))).text
+        assert head_alternates(page) == links, loc
+        canonical = re.search(r'<link rel="canonical" href="([^"]+)">', page)
+        if canonical:
+            assert html.unescape(canonical.group(1)) == loc
 
 
 async def test_every_sitemap_url_answers_200(client) -> None:
@@ -188,3 +219,4 @@ async def test_head_answers_like_get_without_a_body(client, path: str) -> None:
     assert head.headers["content-type"] == get.headers["content-type"]
     if "content-length" in get.headers:
         assert head.headers["content-length"] == get.headers["content-length"]
+
