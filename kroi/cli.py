@@ -250,6 +250,170 @@ def user_deactivate(email: str) -> None:
     click.echo(f"{email} deactivated; their sessions ended")
 
 
+# --- backups (issue 9 §1) ---------------------------------------------------------------------------------
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"  # pragma: no cover - unreachable
+
+
+def _human_age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min ago"
+    return f"{hours // 24} days ago"
+
+
+@main.group(invoke_without_command=True)
+@click.option("--to", "where", metavar="DIR|s3://BUCKET/PREFIX",
+              help="Where backups go (default $KROI_BACKUP_DIR, else var/backups).")
+@click.option("--media/--no-media", default=True, show_default=True,
+              help="Also store the media files the data refers to (media.tar).")
+@click.option("--keep-days", type=click.IntRange(0, 3650), default=None,
+              help="After a good backup, remove those older than this (default $KROI_BACKUP_KEEP_DAYS, 30); "
+                   "the newest good one always stays.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="More than 1: pg_dump's directory format with this many parallel jobs (large databases).")
+@click.option("--if-older-than", "if_older", type=click.FloatRange(0), metavar="HOURS",
+              help="Only back up when the newest good backup is older than this (a schedule catching up).")
+@click.pass_context
+def backup(ctx: click.Context, where: str | None, media: bool, keep_days: int | None, jobs: int,
+           if_older: float | None) -> None:
+    """Back up the database (and media): `kroi backup`, `kroi backup list`."""
+    import asyncpg
+
+    ctx.obj = {"where": where}
+    if ctx.invoked_subcommand:
+        return
+    from kroi.backup.locations import location_for
+    from kroi.backup.services import BackupError, make_backup
+    from kroi.storage import make_storage
+
+    if if_older is not None:
+        from datetime import datetime, timedelta, timezone
+
+        good = [e for e in location_for(Settings(), where).scan() if e.good]
+        if good and datetime.now(timezone.utc) - good[-1].created_at < timedelta(hours=if_older):
+            click.echo(f"backup skipped: {good[-1].name} is newer than {if_older:g} h")
+            return
+    with servers(Settings()) as settings:
+        location = location_for(settings, where)
+        try:
+            result = asyncio.run(make_backup(
+                settings, location, make_storage(settings) if media else None, media=media, jobs=jobs,
+                keep_days=settings.backup_keep_days if keep_days is None else keep_days))
+        except (BackupError, FileExistsError, OSError, asyncpg.PostgresError) as exc:
+            raise click.ClickException(f"backup failed: {exc}") from None
+    click.echo(f"backup {result.name} written to {result.location}: {_human_size(result.size)}, "
+               f"{result.tables} tables, {result.rows} rows, {result.media} media files")
+    if result.missing_media:
+        click.secho(f"warning: {len(result.missing_media)} media files the data refers to are not in storage, "
+                    f"e.g. {result.missing_media[0]}", fg="yellow", err=True)
+    for name in result.pruned:
+        click.echo(f"pruned {name}")
+
+
+@backup.command("list")
+@click.pass_context
+def backup_list(ctx: click.Context) -> None:
+    """The backups with size and age, oldest first; incomplete ones are marked and cannot be restored."""
+    from datetime import datetime, timezone
+
+    from kroi.backup.locations import location_for
+
+    settings = Settings()
+    location = location_for(settings, ctx.obj["where"])
+    entries = location.scan()
+    if not entries:
+        click.echo(f"no backups in {location.description}")
+        return
+    now = datetime.now(timezone.utc)
+    click.echo(f"backups in {location.description}:")
+    click.echo(f"{'NAME':<22} {'SIZE':>9}  {'CREATED (UTC)':<17}  AGE")
+    for e in entries:
+        click.echo(f"{e.name:<22} {_human_size(e.size):>9}  {e.created_at:%Y-%m-%d %H:%M}  "
+                   f"{_human_age((now - e.created_at).total_seconds())}" + ("" if e.good else "  INCOMPLETE"))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "where", metavar="DIR|s3://BUCKET/PREFIX", help="Where the backup is (default as kroi backup).")
+@click.option("--target-db", help="Restore into this database (created if missing); default the one in DATABASE_URL.")
+@click.option("--yes", is_flag=True, help="Replace a non-empty database after typing its name to confirm.")
+@click.option("--force", is_flag=True, help="Replace a non-empty database without asking (scripts).")
+@click.option("--media/--no-media", default=True, show_default=True, help="Put the backup's media files back.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="pg_restore parallel jobs.")
+def restore(name: str, where: str | None, target_db: str | None, yes: bool, force: bool, media: bool,
+            jobs: int) -> None:
+    """Restore backup NAME (or `latest`), verify every table against its manifest, migrate forward.
+
+    Exit status: 0 restored and verified; 1 refused or failed (the target is unchanged); 2 restored data
+    differs from the manifest (the target is unchanged)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from kroi.backup import repository
+    from kroi.backup.locations import location_for
+    from kroi.backup.services import BackupError, inspect_target, restore as run_restore
+    from kroi.storage import make_storage
+
+    with servers(Settings()) as settings:
+        location = location_for(settings, where)
+        if name == "latest":
+            good = [e for e in location.scan() if e.good]
+            if not good:
+                raise click.ClickException(f"no good backup in {location.description}")
+            name = good[-1].name
+        target = target_db or make_url(settings.database_url).database
+        if not target or not repository.DB_NAME_RE.match(target):
+            raise click.ClickException(f"not a database name to restore into: {target!r}")
+        found = asyncio.run(inspect_target(settings, target))
+        if found.tables and not force:
+            if not yes:
+                raise click.ClickException(
+                    f"database {target} is not empty ({found.tables} tables): restore will not overwrite it. "
+                    "Run again with --yes to confirm by typing its name, with --force in scripts, "
+                    "or restore into another database with --target-db NAME.")
+            typed = click.prompt(f"This replaces database {target} ({found.tables} tables) with backup {name}. "
+                                 f"Type the database name to confirm", default="", show_default=False)
+            if typed.strip() != target:
+                raise click.ClickException("the name typed does not match: nothing was changed")
+        try:
+            folder, temporary = asyncio.run(location.fetch(name))
+        except FileNotFoundError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            report = asyncio.run(run_restore(settings, folder, target, make_storage(settings), media=media,
+                                             jobs=jobs, progress=lambda m: click.echo(f"... {m}", err=True)))
+        except (BackupError, OSError, asyncpg.PostgresError) as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            if temporary:
+                import shutil
+
+                shutil.rmtree(folder, ignore_errors=True)
+        if not report.ok:
+            click.secho(f"restore of {name} FAILED verification ({len(report.differences)} differences); "
+                        f"{target} was left as it was:", fg="red", err=True)
+            for line in report.differences:
+                click.echo(f"  {line}", err=True)
+            sys.exit(2)
+        if target == make_url(settings.database_url).database:
+            asyncio.run(_bump_all(settings))  # the cached pages show the data that was replaced
+    click.echo(f"restored {name} into {target}"
+               + (" (replacing the database that was there)" if report.replaced_existing else " (new database)")
+               + f": {report.tables} tables, {report.rows} rows match the manifest"
+               + (f"; migrated {report.migrated_from} -> {report.migrated_to}" if report.migrated_from else "")
+               + (f"; {report.media_restored} media files put back" if report.media_restored else ""))
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 

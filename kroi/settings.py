@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     run_worker: bool = True  # run the outbox worker inside the web process (kroi serve); production: kroi worker
     # --- saved searches (hakuvahti) ---
     alerts_poll_seconds: float = Field(default=300.0, gt=0)  # how often the worker matches new and cheaper cars
+    # --- backups (issue 9 §1) ---
+    # Where `kroi backup` writes and `kroi backup list` / `kroi restore` / the monitor look: a folder, or
+    # s3://bucket/prefix (with the KROI_S3_* endpoint and credentials). Default {var_dir}/backups.
+    backup_dir: str | None = None
+    backup_keep_days: int = Field(default=30, ge=0, le=3650)  # older backups are pruned after a new good one
 
     log_level: str = "INFO"
 
@@ -135,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def media_root(self) -> Path:
         return (self.media_dir or self.var_dir / "media").resolve()
+
+    @property
+    def backup_location(self) -> str:
+        return self.backup_dir or str((self.var_dir / "backups").resolve())
 
     @property
     def is_development(self) -> bool:

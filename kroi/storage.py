@@ -14,6 +14,8 @@ from kroi.settings import Settings
 class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key (backups read the referenced media)."""
     async def sizes(self, folder: str) -> dict[str, int]:
         """Every key under `folder` ("seed/") with its size in bytes, so seeding can skip what is there."""
 
@@ -42,6 +44,13 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, True)
 
+    async def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+
     async def sizes(self, folder: str) -> dict[str, int]:
         top = self._path(folder)
 
@@ -56,14 +65,8 @@ class S3Storage:
     """Any S3-compatible service (AWS, MinIO, Hetzner, UpCloud…) through boto3, run in a thread."""
 
     def __init__(self, settings: Settings) -> None:
-        import boto3  # optional dependency: pip install 'kroi[s3]'
-
         self.bucket = settings.s3_bucket
-        self.client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key,
-            aws_secret_access_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
-        )
+        self.client = s3_client(settings)
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=key, Body=data,
@@ -72,6 +75,15 @@ class S3Storage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=key)
 
+    async def get(self, key: str) -> bytes | None:
+        def read() -> bytes | None:
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except self.client.exceptions.NoSuchKey:
+                return None
+
+        return await asyncio.to_thread(read)
+
     async def sizes(self, folder: str) -> dict[str, int]:
         def listing() -> dict[str, int]:
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -79,6 +91,17 @@ class S3Storage:
             return {o["Key"]: o["Size"] for page in pages for o in page.get("Contents", ())}
 
         return await asyncio.to_thread(listing)
+
+
+def s3_client(settings: Settings):  # noqa: ANN201 - a boto3 client
+    """A boto3 S3 client from the KROI_S3_* settings (media and backups share them)."""
+    import boto3  # optional dependency: pip install 'kroi[s3]'
+
+    return boto3.client(
+        "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key,
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
+    )
 
 
 def make_storage(settings: Settings) -> Storage:
