@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -93,8 +94,10 @@ async def _bump_all(settings: Settings) -> None:
 @click.group()
 def main() -> None:
     """Kroi Auto Center."""
-    logging.basicConfig(level=os.environ.get("KROI_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kroi import logs
+
+    # The same handler and format as the app's (create_app configures it again from its Settings).
+    logs.configure(os.environ.get("KROI_LOG_LEVEL", "INFO"), os.environ.get("KROI_LOG_FORMAT", "text"))
 
 
 @main.command()
@@ -249,6 +252,19 @@ def user_deactivate(email: str) -> None:
     click.echo(f"{email} deactivated; their sessions ended")
 
 
+def _prepare_metrics_dir(default: Path) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR (default: `default`), emptied of an earlier run's files, set before anything
+    imports prometheus-client: every worker then writes its metrics there and /metrics adds them up, and the
+    counters start from zero with the server. Only prometheus-client's *.db files are removed."""
+    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or default).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -268,6 +284,7 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
     # still stops the embedded PostgreSQL and Redis on the way out.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     with servers(Settings()) as settings:
+        _prepare_metrics_dir(settings.var_dir / "prometheus")
         _migrate(settings)
         if not no_seed:
             asyncio.run(_seed(settings, 0))
@@ -277,9 +294,11 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
         if workers > 1:
             os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = settings.database_url, settings.redis_url or ""
             uvicorn.run("kroi.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                        proxy_headers=True, log_level="info")
+                        proxy_headers=True, log_level="info", access_log=False)
         else:
-            uvicorn.run(create_server_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+            # Kroi logs each request itself (with its request id): uvicorn's access log would double the lines.
+            uvicorn.run(create_server_app(settings), host=host, port=port, proxy_headers=True, log_level="info",
+                        access_log=False)
 
 
 if __name__ == "__main__":

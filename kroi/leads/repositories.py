@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,10 @@ class LeadRepository:
 
     async def by_idempotency_key(self, key: str) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.idempotency_key == key))
+
+    async def forget_idempotency_key(self, lead_id: int) -> None:
+        """The key's window has passed: it no longer names this lead (and may name a new one)."""
+        await self.session.execute(update(Lead).where(Lead.id == lead_id).values(idempotency_key=None))
 
     async def get(self, lead_id: int) -> Lead | None:
         return await self.session.get(Lead, lead_id)
