@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await InventoryService(session, k.cache).flush_views()
             await safe.close()
             await engine.dispose()
+            metrics.process_exiting()
 
     settings.media_root.mkdir(parents=True, exist_ok=True)
     # Static URLs carry a content hash (static_url), so they can be cached for a year.

@@ -72,8 +72,14 @@ def mark_dead_workers() -> None:
             multiprocess.mark_process_dead(int(pid))
 
 
-if MULTIPROCESS:
-    atexit.register(multiprocess.mark_process_dead, os.getpid())
+def process_exiting() -> None:
+    """Mark this process dead (its live gauges stop counting). uvicorn's workers are multiprocessing children,
+    which end without running atexit: the app calls this at the end of its lifespan."""
+    if MULTIPROCESS:
+        multiprocess.mark_process_dead(os.getpid())
+
+
+atexit.register(process_exiting)
 
 
 class _Snapshot:

@@ -227,3 +227,25 @@ async def test_trusted_request_id_is_kept_and_junk_replaced(settings: Settings, 
                for line in text_lines), text_lines
     assert forged.status_code == 404
     assert not any(line.startswith("2026-01-01 ERROR") for line in text_lines)
+
+
+# --- KROI_IDEMPOTENCY_WINDOW --------------------------------------------------------------------------------
+
+async def test_a_form_sent_again_after_the_idempotency_window_is_a_new_lead(settings: Settings, reset: None,
+                                                                          db: AsyncSession) -> None:
+    from leadforms import client_for, new_leads
+
+    async with client_for(fast(settings, idempotency_window=3600)) as c:
+        form = await get_form(c, "/contact?type=contact", "contact")
+        data = form.data(**valid_input("contact", "window@example.fi"))
+        assert (await post(c, data, htmx=True)).status_code == 200
+        assert (await post(c, data, htmx=True)).status_code == 200  # within the window: the same lead
+        assert len(await new_leads(db)) == 1
+        await db.execute(text("UPDATE leads SET created_at = now() - interval '2 hours' WHERE email = :e"),
+                         {"e": "window@example.fi"})
+        await db.commit()
+        assert (await post(c, data, htmx=True)).status_code == 200  # a tab left open past the window
+        assert (await post(c, data, htmx=True)).status_code == 200  # and its double click
+    leads = await new_leads(db)
+    assert len(leads) == 2
+    assert leads[0]["idempotency_key"] is None and leads[1]["idempotency_key"] == data["idempotency_key"]
