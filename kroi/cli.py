@@ -169,6 +169,35 @@ def outbox(action: str) -> None:
         asyncio.run(run(settings))
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Print the state once and exit (non-zero when a threshold is crossed).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of tables (implies --once).")
+@click.option("--interval", type=click.FloatRange(0.5, 3600), default=5.0, show_default=True,
+              help="Seconds between refreshes of the live view.")
+def monitor(once: bool, as_json: bool, interval: float) -> None:
+    """Database, Redis, cache, outbox, leads and backups at a glance; live, or once for cron and alerting.
+
+    Exit status with --once/--json: 0 when every threshold is fine, 1 when one is crossed (see
+    docs/operations.md, "What to watch")."""
+    import json
+
+    from kroi import monitor as mon
+
+    with servers(Settings()) as settings:
+        if not (once or as_json):
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(mon.live(settings, interval))
+            return
+        report = asyncio.run(mon.collect(settings))
+    if as_json:
+        click.echo(json.dumps(report, default=str, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        Console().print(mon.render(report))
+    sys.exit(0 if report["ok"] else 1)
+
+
 @main.group()
 def user() -> None:
     """Manage staff users (no default passwords: each is typed in or generated and shown once)."""

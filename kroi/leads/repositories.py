@@ -1,6 +1,7 @@
 """SQL for leads: insert (idempotent), round-robin assignment, lookups."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -19,6 +20,10 @@ class LeadRepository:
 
     async def by_idempotency_key(self, key: str) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.idempotency_key == key))
+
+    async def created_since(self, ago: timedelta) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).select_from(Lead).where(Lead.created_at > func.now() - ago)) or 0)
 
     async def forget_idempotency_key(self, lead_id: int) -> None:
         """The key's window has passed: it no longer names this lead (and may name a new one)."""

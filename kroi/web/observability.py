@@ -128,21 +128,15 @@ def metrics_allowed(request: Request, settings: Settings) -> bool | None:
 
 async def _database_gauges(request: Request) -> list:
     """Outbox counts and the oldest queued message's age, read now with a short timeout; never raises."""
+    from kroi.mail.outbox import OutboxRepository
+
     k = request.app.state.kroi
-    sql = text(
-        "SELECT count(*) FILTER (WHERE status = 'pending') AS queued, "
-        "count(*) FILTER (WHERE status = 'pending' AND attempts > 0) AS retrying, "
-        "count(*) FILTER (WHERE status = 'sending') AS sending, "
-        "count(*) FILTER (WHERE status = 'sent') AS sent, "
-        "count(*) FILTER (WHERE status = 'dead') AS dead, "
-        "coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0) AS oldest "
-        "FROM outbox_messages")
     try:
         async with asyncio.timeout(2):
-            async with k.engine.connect() as conn:
-                await conn.execute(text("SET LOCAL statement_timeout = '1500ms'"))
-                row = (await conn.execute(sql)).one()
-                await conn.rollback()
+            async with k.sessionmaker() as session:
+                await session.execute(text("SET LOCAL statement_timeout = '1500ms'"))
+                backlog = await OutboxRepository(session).backlog()
+                await session.rollback()
     except Exception as exc:  # the database is down or slow: the rest of the metrics still answer
         logging.getLogger("kroi.metrics").warning("outbox metrics not read: %s", type(exc).__name__)
         return [metrics.gauge("kroi_database_up", "1 when the database answered the scrape's query", 0)]
@@ -150,10 +144,10 @@ async def _database_gauges(request: Request) -> list:
                                        "Outbox messages by state (queued = pending, retrying = pending after a "
                                        "failed attempt)", labels=["state"])
     for state in ("queued", "retrying", "sending", "sent", "dead"):
-        outbox.add_metric([state], getattr(row, state))
+        outbox.add_metric([state], backlog[state])
     return [metrics.gauge("kroi_database_up", "1 when the database answered the scrape's query", 1), outbox,
             metrics.gauge("kroi_outbox_oldest_queued_seconds", "Age of the oldest queued (pending) message",
-                          float(row.oldest))]
+                          backlog["oldest_queued_seconds"])]
 
 
 async def _redis_gauges(request: Request) -> list:
