@@ -6,7 +6,8 @@ WORKDIR /app
 RUN useradd --system --create-home --home-dir /home/kroi kroi
 COPY pyproject.toml ./
 COPY kroi ./kroi
-RUN pip install --no-cache-dir .
+# The sentry extra: error reports only start when KROI_SENTRY_DSN is set.
+RUN pip install --no-cache-dir '.[sentry]'
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY templates ./templates
