@@ -107,6 +107,27 @@ async def test_db_pool_gauges_follow_checked_out_connections(client: httpx.Async
     assert value(await scrape(client), "kroi_db_pool_connections_in_use") == base
 
 
+async def test_pool_overflow_and_timeouts_are_counted(settings: Settings, reset: None) -> None:
+    small = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 1, "db_pool_timeout": 0.3,
+                                        "cache_enabled": False})
+    app = create_app(small)
+    async with app.lifespan():
+        engine = app.state.kroi.engine
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            before = await scrape(c)
+            async with engine.connect() as c1, engine.connect() as c2:
+                await c1.execute(text("SELECT 1"))
+                await c2.execute(text("SELECT 1"))
+                busy = await scrape(c)  # its own outbox query finds no connection either: database_up 0
+                r = await c.get("/cars")
+            after = await scrape(c)
+    assert r.status_code == 503
+    assert value(busy, "kroi_db_pool_overflow") - value(before, "kroi_db_pool_overflow") == 1
+    assert value(busy, "kroi_database_up") == 0
+    assert value(after, "kroi_db_pool_timeouts_total") - value(before, "kroi_db_pool_timeouts_total") >= 2
+    assert value(after, "kroi_db_pool_overflow") == value(before, "kroi_db_pool_overflow")
+
+
 async def test_metrics_answer_without_the_database(settings: Settings, reset: None) -> None:
     down = settings.model_copy(update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:1/none"})
     app = create_app(down)
