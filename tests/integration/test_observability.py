@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -126,6 +127,24 @@ async def test_pool_overflow_and_timeouts_are_counted(settings: Settings, reset:
     assert value(busy, "kroi_database_up") == 0
     assert value(after, "kroi_db_pool_timeouts_total") - value(before, "kroi_db_pool_timeouts_total") >= 2
     assert value(after, "kroi_db_pool_overflow") == value(before, "kroi_db_pool_overflow")
+
+
+async def test_redis_errors_skips_and_the_breaker_are_counted(settings: Settings,
+                                                              client: httpx.AsyncClient) -> None:
+    before = await scrape(client)  # this process's counters, through an app whose Redis works
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0", "redis_breaker_seconds": 60})
+    app = create_app(down)
+    async with app.lifespan():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            assert (await c.get("/cars")).status_code == 200  # rendered from PostgreSQL
+            assert (await c.get("/cars")).status_code == 200
+            assert value(await scrape(c), "kroi_redis_up") == 0
+    after = await scrape(client)
+    assert value(after, "kroi_redis_breaker_openings_total") - value(before, "kroi_redis_breaker_openings_total") >= 1
+    for result in ("error", "skip"):
+        assert value(after, "kroi_fragment_cache_total", result=result) > \
+            value(before, "kroi_fragment_cache_total", result=result), result
+    assert value(after, "kroi_redis_breaker_open_until_seconds") > time.time() + 30
 
 
 async def test_metrics_answer_without_the_database(settings: Settings, reset: None) -> None:
