@@ -69,3 +69,15 @@ async def test_unreachable_database_and_redis_are_alerts(settings: Settings, res
     got = states(report)
     assert got["database_reachable"] == "alert" and got["redis_reachable"] == "alert"
     assert got["dead_letters"] == "unknown" and report["database_error"]
+
+
+async def test_the_app_cache_hit_rate_adds_up_the_workers(settings: Settings, reset: None, tmp_path) -> None:  # noqa: ANN001
+    metrics_dir = tmp_path / "prometheus"
+    for hits, misses in ((3, 1), (3, 1)):  # two "workers", each writing its own files as a server's do
+        subprocess.run([sys.executable, "-c", "import sys; from kroi import metrics; "
+                        "metrics.CACHE.labels('hit').inc(int(sys.argv[1])); "
+                        "metrics.CACHE.labels('miss').inc(int(sys.argv[2]))", str(hits), str(misses)],
+                       env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, check=True)
+    code, report = monitor(settings, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    assert report["app_cache"]["hit"] == 6 and report["app_cache"]["miss"] == 2
+    assert report["app_cache"]["hit_rate"] == 0.75
