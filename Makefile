@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml requirements-dev.lock
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv>=0.5'
-	$(BIN)/$(LOCK) --extra s3 -o requirements.lock
-	$(BIN)/$(LOCK) --extra s3 --extra dev --extra embedded -o requirements-dev.lock
+	$(BIN)/$(LOCK) --extra s3 --extra sentry -o requirements.lock
+	$(BIN)/$(LOCK) --extra s3 --extra sentry --extra dev --extra embedded -o requirements-dev.lock
 
 run: $(STAMP)
 	$(BIN)/kroi serve --port $(PORT)

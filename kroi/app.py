@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi import logs, metrics
 from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
 from kroi.db.session import make_engine, make_sessionmaker
@@ -46,6 +47,7 @@ from kroi.storage import make_storage
 from kroi.web import i18n, meta
 from kroi.web.head import HeadAsGet
 from kroi.web.context import Kroi
+from kroi.web import observability
 from kroi.web.errors import EXCEPTION_HANDLERS
 from kroi.web.templating import STATIC, Templates
 
@@ -139,6 +141,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (kroi serve starts an embedded PostgreSQL for development)")
+    # Here, not in a CLI: this runs in every worker under uvicorn --factory, the Docker command and kroi serve.
+    logs.configure(settings.log_level, settings.log_format)
+    if settings.sentry_dsn:  # before Litestar(...): the integration hooks into the app's construction
+        from kroi import errortracking
+
+        errortracking.init(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -148,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                  cache=FragmentCache(cache_redis, enabled=settings.cache_enabled),
                  templates=Templates(settings.media_url), storage=make_storage(settings))
         app.state.kroi = k
+        metrics.mark_dead_workers()
         if settings.env != "test":  # a test process starts many apps; freezing each one's leftovers would pile up
             _settle_garbage_collector()
         tasks = [asyncio.create_task(_flush_views_forever(k))]
@@ -169,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if state is not cache_redis:
                 await state.close()
             await engine.dispose()
+            metrics.process_exiting()
 
     settings.media_root.mkdir(parents=True, exist_ok=True)
     # Static URLs carry a content hash (static_url), so they can be cached for a year.
@@ -179,12 +189,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        include_in_schema=False,
                                        cache_control=CacheControlHeader(max_age=86400, public=True))
     https = (settings.public_url or "").startswith("https://")
-    return Litestar(
+    app = Litestar(
         # Only the JSON API is described at /schema; the HTML pages stay out of the OpenAPI document.
         route_handlers=[
             Router(path="/", include_in_schema=False, route_handlers=[
                 *inventory.ROUTES, *favourites.ROUTES, *leads.ROUTES, *newsletter.ROUTES, *alerts.ROUTES, *meta.ROUTES,
-                *system_pages.ROUTES, admin.ROUTER,
+                *system_pages.ROUTES, *observability.ROUTES, admin.ROUTER,
                 inventory_admin.ROUTER, leads_admin.ROUTER, accounts_admin.USERS, accounts_admin.RESET,
                 accounts_admin.TOKENS, system_admin.ROUTER, analytics_admin.ROUTER, mail_admin.ROUTER, static, media]),
             api.ROUTER,
@@ -195,7 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # (RFC 8058: mail clients POST without it; its signed token is the authority).
         csrf_config=CSRFConfig(secret=settings.secret(), cookie_secure=https, cookie_httponly=True,
                                cookie_samesite="lax",
-                               exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click",
+                               exclude=["/static", "/media", "/health", "/metrics", "/newsletter/unsubscribe/one-click",
                                         "/alerts/unsubscribe/one-click", "/api",
                                         "/schema"]),
         dependencies={"db_session": Provide(provide_db_session)},
@@ -204,7 +214,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         before_send=[_security_headers(https), _remember_language(https)],
         debug=False,
+        logging_config=None,  # logging is configured above (Litestar's own config would replace the handler)
     )
+    app.asgi_handler = observability.RequestObserver(app.asgi_handler, settings)
+    return app
 
 
 def create_server_app(settings: Settings | None = None) -> HeadAsGet:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -93,8 +94,10 @@ async def _bump_all(settings: Settings) -> None:
 @click.group()
 def main() -> None:
     """Kroi Auto Center."""
-    logging.basicConfig(level=os.environ.get("KROI_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kroi import logs
+
+    # The same handler and format as the app's (create_app configures it again from its Settings).
+    logs.configure(os.environ.get("KROI_LOG_LEVEL", "INFO"), os.environ.get("KROI_LOG_FORMAT", "text"))
 
 
 @main.command()
@@ -164,6 +167,35 @@ def outbox(action: str) -> None:
 
     with servers(Settings()) as settings:
         asyncio.run(run(settings))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Print the state once and exit (non-zero when a threshold is crossed).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of tables (implies --once).")
+@click.option("--interval", type=click.FloatRange(0.5, 3600), default=5.0, show_default=True,
+              help="Seconds between refreshes of the live view.")
+def monitor(once: bool, as_json: bool, interval: float) -> None:
+    """Database, Redis, cache, outbox, leads and backups at a glance; live, or once for cron and alerting.
+
+    Exit status with --once/--json: 0 when every threshold is fine, 1 when one is crossed (see
+    docs/operations.md, "What to watch")."""
+    import json
+
+    from kroi import monitor as mon
+
+    with servers(Settings()) as settings:
+        if not (once or as_json):
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(mon.live(settings, interval))
+            return
+        report = asyncio.run(mon.collect(settings))
+    if as_json:
+        click.echo(json.dumps(report, default=str, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        Console().print(mon.render(report))
+    sys.exit(0 if report["ok"] else 1)
 
 
 @main.group()
@@ -412,6 +444,17 @@ def restore(name: str, where: str | None, target_db: str | None, yes: bool, forc
                + f": {report.tables} tables, {report.rows} rows match the manifest"
                + (f"; migrated {report.migrated_from} -> {report.migrated_to}" if report.migrated_from else "")
                + (f"; {report.media_restored} media files put back" if report.media_restored else ""))
+def _prepare_metrics_dir(default: Path) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR (default: `default`), emptied of an earlier run's files, set before anything
+    imports prometheus-client: every worker then writes its metrics there and /metrics adds them up, and the
+    counters start from zero with the server. Only prometheus-client's *.db files are removed."""
+    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or default).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
@@ -433,6 +476,7 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
     # still stops the embedded PostgreSQL and Redis on the way out.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     with servers(Settings()) as settings:
+        _prepare_metrics_dir(settings.var_dir / "prometheus")
         _migrate(settings)
         if not no_seed:
             asyncio.run(_seed(settings, 0))
@@ -442,9 +486,11 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
         if workers > 1:
             os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = settings.database_url, settings.redis_url or ""
             uvicorn.run("kroi.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                        proxy_headers=True, log_level="info")
+                        proxy_headers=True, log_level="info", access_log=False)
         else:
-            uvicorn.run(create_server_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+            # Kroi logs each request itself (with its request id): uvicorn's access log would double the lines.
+            uvicorn.run(create_server_app(settings), host=host, port=port, proxy_headers=True, log_level="info",
+                        access_log=False)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     backup_dir: str | None = None
     backup_keep_days: int = Field(default=30, ge=0, le=3650)  # older backups are pruned after a new good one
 
+    # --- monitoring, metrics, logs (issue 9 §2) ---
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
+    # Take X-Request-ID from the request (else a new id each time): only when the proxy in front sets or
+    # overwrites it on every request, since otherwise a visitor chooses what the logs call their request.
+    trust_request_id: bool = False
+    metrics_token: SecretStr | None = None  # /metrics answers `Authorization: Bearer <token>`
+    metrics_allow: str | None = None  # and/or direct connections from these addresses/networks (comma list)
+    sentry_dsn: SecretStr | None = None  # report unhandled errors to Sentry (pip install 'kroi[sentry]')
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -31,12 +31,22 @@ class CacheStats:
     errors: int = 0
     skipped: int = 0  # calls not made because the breaker was open
 
+    def count(self, what: str) -> None:
+        """One more hit, miss, error or skipped call: here (this worker's /health) and in /metrics (all workers)."""
+        from kroi.metrics import CACHE
+
+        setattr(self, what, getattr(self, what) + 1)
+        CACHE.labels(_METRIC_LABEL[what]).inc()
+
     def as_dict(self) -> dict[str, Any]:
         looked_up = self.hits + self.misses
         return {
             "hits": self.hits, "misses": self.misses, "errors": self.errors, "skipped": self.skipped,
             "hit_rate": round(self.hits / looked_up, 3) if looked_up else None,
         }
+
+
+_METRIC_LABEL = {"hits": "hit", "misses": "miss", "errors": "error", "skipped": "skip"}
 
 
 def make_redis(url: str, timeout: float, connect_timeout: float | None = None) -> Redis:
@@ -70,18 +80,18 @@ class SafeRedis:
         if self.redis is None:
             return default
         if time.monotonic() < self._open_until:
-            self.stats.skipped += 1
+            self.stats.count("skipped")
             return default
         try:
             result = await op(self.redis)
         except (RedisTimeoutError, TimeoutError) as exc:
-            self.stats.errors += 1
+            self.stats.count("errors")
             self._timeouts_in_a_row += 1
             if self._timeouts_in_a_row >= self.timeouts_to_open:
                 self._open(exc)
             return default
         except (RedisError, OSError) as exc:
-            self.stats.errors += 1
+            self.stats.count("errors")
             self._open(exc)
             return default
         self._timeouts_in_a_row = 0
@@ -90,6 +100,10 @@ class SafeRedis:
     def _open(self, exc: BaseException) -> None:
         self._timeouts_in_a_row = 0
         self._open_until = time.monotonic() + self.breaker_seconds
+        from kroi import metrics
+
+        metrics.BREAKER_OPENINGS.inc()
+        metrics.BREAKER_OPEN_UNTIL.set(time.time() + self.breaker_seconds)
         log.warning("redis unavailable, skipping it for %.1fs: %r", self.breaker_seconds, exc)
 
     async def ping(self) -> bool:
@@ -99,8 +113,11 @@ class SafeRedis:
             ok = bool(await self.redis.ping())
         except (RedisError, OSError, TimeoutError):
             return False
-        if ok:
+        if ok and self._open_until:
+            from kroi import metrics
+
             self._open_until = 0.0
+            metrics.BREAKER_OPEN_UNTIL.set(0)
         return ok
 
     async def close(self) -> None:

@@ -91,11 +91,11 @@ class FragmentCache:
             return await compute()
         cached = await self.safe.run(lambda r: r.get(key), None)
         if cached is not None:
-            self.stats.hits += 1
+            self.stats.count("hits")
             return cached
         if not self.safe.available:
             return await compute()
-        self.stats.misses += 1
+        self.stats.count("misses")
         lock_key = keys.lock(key)
         got_lock = await self.safe.run(lambda r: r.set(lock_key, b"1", nx=True, px=LOCK_MS), None)
         if not got_lock and self.safe.available:

@@ -1,17 +1,48 @@
 """Engine and session factory; one engine per app (per worker process)."""
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from kroi.settings import Settings
 
 
+class MeteredPool(AsyncAdaptedQueuePool):
+    """The usual pool, counting the waits for a connection that timed out (kroi_db_pool_timeouts_total)."""
+
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"  # SQLAlchemy's quiet logger, not kroi.*
+
+    def _do_get(self):  # noqa: ANN202
+        try:
+            return super()._do_get()
+        except sa_exc.TimeoutError:
+            from kroi import metrics
+
+            metrics.POOL_TIMEOUTS.inc()
+            raise
+
+
+_POOLS: "weakref.WeakSet[MeteredPool]" = weakref.WeakSet()
+
+
+def _pool_changed(*_args: object) -> None:
+    from kroi import metrics
+
+    pools = list(_POOLS)
+    metrics.POOL_IN_USE.set(sum(p.checkedout() for p in pools))
+    metrics.POOL_OVERFLOW.set(sum(max(p.overflow(), 0) for p in pools))
+
+
 def make_engine(settings: Settings, url: str | None = None, *, command_timeout: float | None = 30) -> AsyncEngine:
     """The app's engine. Bulk work (the demo load, benchmarks) passes a longer command_timeout, or None."""
-    return create_async_engine(
+    engine = create_async_engine(
         url or settings.database_url,
+        poolclass=MeteredPool,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
@@ -23,6 +54,11 @@ def make_engine(settings: Settings, url: str | None = None, *, command_timeout: 
         connect_args={"server_settings": {"application_name": "kroi", "plan_cache_mode": "force_custom_plan"},
                       "timeout": 5, "command_timeout": command_timeout},
     )
+    # Connections in use and overflow, for /metrics: recomputed from the pools whenever one changes hands.
+    _POOLS.add(engine.sync_engine.pool)  # type: ignore[arg-type]
+    for name in ("checkout", "checkin", "close", "close_detached"):
+        event.listen(engine.sync_engine, name, _pool_changed)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -177,7 +177,8 @@ async def _search_prefill(request: Request, session: AsyncSession, lang: str, fo
 
 def _service(request: Request, session: AsyncSession, site: SiteSettings) -> LeadService:
     k = kroi(request)
-    return LeadService(session, k.templates, site, k.settings.public_url or str(request.base_url).rstrip("/"))
+    return LeadService(session, k.templates, site, k.settings.public_url or str(request.base_url).rstrip("/"),
+                       k.settings.idempotency_window)
 
 
 def client_ip(request: Request) -> str:

@@ -1,9 +1,10 @@
 """SQL for leads: insert (idempotent), round-robin assignment, lookups."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,14 @@ class LeadRepository:
 
     async def by_idempotency_key(self, key: str) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.idempotency_key == key))
+
+    async def created_since(self, ago: timedelta) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).select_from(Lead).where(Lead.created_at > func.now() - ago)) or 0)
+
+    async def forget_idempotency_key(self, lead_id: int) -> None:
+        """The key's window has passed: it no longer names this lead (and may name a new one)."""
+        await self.session.execute(update(Lead).where(Lead.id == lead_id).values(idempotency_key=None))
 
     async def get(self, lead_id: int) -> Lead | None:
         return await self.session.get(Lead, lead_id)

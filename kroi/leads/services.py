@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kroi import metrics
 from kroi.db.models import Car
 from kroi.leads import notifications, scoring
 from kroi.leads.repositories import LeadRepository
@@ -43,8 +44,10 @@ class CarUnavailable(Exception):
 
 
 class LeadService:
-    def __init__(self, session: AsyncSession, templates: Templates, site: SiteSettings, public_url: str) -> None:
+    def __init__(self, session: AsyncSession, templates: Templates, site: SiteSettings, public_url: str,
+                 idempotency_window: int = 86400) -> None:
         self.session = session
+        self.idempotency_window = timedelta(seconds=idempotency_window)  # KROI_IDEMPOTENCY_WINDOW
         self.repo = LeadRepository(session)
         self.outbox = OutboxRepository(session)
         self.templates = templates
@@ -60,7 +63,10 @@ class LeadService:
             if sub.idempotency_key:
                 earlier = await self.repo.by_idempotency_key(sub.idempotency_key)
                 if earlier is not None:
-                    return LeadResult(earlier.id, False, earlier.type, earlier.score, earlier.priority)
+                    if earlier.created_at > datetime.now(timezone.utc) - self.idempotency_window:
+                        return LeadResult(earlier.id, False, earlier.type, earlier.score, earlier.priority)
+                    # A form sent again after the window (a tab left open for days) is a new message.
+                    await self.repo.forget_idempotency_key(earlier.id)
             car = await self.find_car(car_id)
             if car_id and car is None:
                 raise CarUnavailable(car_id)
@@ -99,6 +105,7 @@ class LeadService:
             for kind, payload in notifications.lead_mails(self.templates, self.site, lead_view, self.public_url):
                 self.outbox.enqueue(kind, payload, lead_id)
             await self.session.commit()
+            metrics.LEADS.labels(data.lead_type).inc()
             return LeadResult(lead_id, True, data.lead_type, total, prio)
         except BaseException:
             await self.session.rollback()

@@ -71,6 +71,19 @@ class OutboxRepository:
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
         return {status: n for status, n in rows.all()}
 
+    async def backlog(self) -> dict[str, float]:
+        """Messages by state (queued = pending; retrying = pending after a failed attempt) and the age in seconds
+        of the oldest queued one (0 when none waits), in one pass: for /metrics and kroi monitor."""
+        row = (await self.session.execute(text(
+            "SELECT count(*) FILTER (WHERE status = 'pending') AS queued, "
+            "count(*) FILTER (WHERE status = 'pending' AND attempts > 0) AS retrying, "
+            "count(*) FILTER (WHERE status = 'sending') AS sending, "
+            "count(*) FILTER (WHERE status = 'sent') AS sent, "
+            "count(*) FILTER (WHERE status = 'dead') AS dead, "
+            "coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0) "
+            "AS oldest_queued_seconds FROM outbox_messages"))).one()
+        return {k: float(v) if k == "oldest_queued_seconds" else int(v) for k, v in row._mapping.items()}
+
     async def dead(self, limit: int = 100) -> list[OutboxMessage]:
         return list((await self.session.scalars(
             select(OutboxMessage).where(OutboxMessage.status == "dead")
