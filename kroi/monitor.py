@@ -118,11 +118,14 @@ def _app_cache(settings: Settings) -> dict[str, Any] | None:
 
 
 def _last_backup(settings: Settings) -> tuple[str, dt.datetime | None]:
+    """The newest good backup where `kroi backup` writes (KROI_BACKUP_DIR: a folder or a bucket); a location
+    that cannot be read (a bucket without credentials) is reported as such, an alert too."""
+    from kroi.backup import last_backup_at
+
     try:
-        from kroi.backup import last_backup_at  # written by the backups part (issue 9 §1)
-    except ImportError:
-        return "not_configured", None
-    return "configured", last_backup_at(settings)
+        return "configured", last_backup_at(settings)
+    except Exception as exc:  # noqa: BLE001 - the monitor reports, it does not crash
+        return f"unreadable: {type(exc).__name__}: {exc}"[:200], None
 
 
 async def _guarded(coro, seconds: float) -> tuple[Any, str | None]:  # noqa: ANN001
@@ -186,6 +189,8 @@ def _backup_age(state: str, at: dt.datetime | None, now: dt.datetime) -> Thresho
     limit = f"{int(BACKUP_MAX_AGE.total_seconds() // 3600)} h"
     if state == "not_configured":
         return Threshold("backup_age", "not_configured", None, limit, "backups are not set up in this install")
+    if state.startswith("unreadable"):
+        return Threshold("backup_age", "alert", None, limit, f"backups could not be listed ({state})")
     if at is None:
         return Threshold("backup_age", "alert", None, limit, "no backup found")
     age = now - at

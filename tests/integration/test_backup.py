@@ -371,7 +371,8 @@ def test_retention_prunes_old_backups_after_a_good_one_and_keeps_the_last_good(
         servers: tuple[str, str], redis_url: str, tmp_path: Path, dbs: list[str]) -> None:
     settings = _small_source(servers, redis_url, tmp_path, dbs)
     location = FolderLocation(Path(settings.backup_location))
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    # a few seconds back: the CLI's own backup below is named by the clock, and names have whole seconds
+    now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=5)
     assert last_backup_at(settings) is None
 
     def backup(at: datetime, s: Settings = settings) -> list[str]:

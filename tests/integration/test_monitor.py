@@ -29,16 +29,23 @@ def states(report: dict) -> dict[str, str]:
     return {t["name"]: t["state"] for t in report["thresholds"]}
 
 
-async def test_all_well_then_a_dead_letter_and_a_stuck_mail_cross_thresholds(settings: Settings,
-                                                                            db: AsyncSession) -> None:
+async def test_all_well_then_a_dead_letter_and_a_stuck_mail_cross_thresholds(settings: Settings, db: AsyncSession,
+                                                                            tmp_path) -> None:  # noqa: ANN001
     await db.execute(text("DELETE FROM outbox_messages"))
     await db.commit()
+    settings = settings.model_copy(update={"var_dir": tmp_path})  # its own (empty) var/backups
+    code, report = monitor(settings)
+    assert code == 1 and states(report)["backup_age"] == "alert", report  # no backup at all is an alert
+    env = {**os.environ, "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
+           "KROI_ENV": "test", "KROI_VAR_DIR": str(tmp_path)}
+    made = subprocess.run([sys.executable, "-m", "kroi.cli", "backup", "--no-media"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
     code, report = monitor(settings)
     assert code == 0, report
     assert report["ok"] is True
     assert states(report) == {"database_reachable": "ok", "redis_reachable": "ok", "dead_letters": "ok",
-                              "outbox_oldest": "ok", "backup_age": states(report)["backup_age"]}
-    assert states(report)["backup_age"] in {"ok", "not_configured"}
+                              "outbox_oldest": "ok", "backup_age": "ok"}
     assert report["database"]["connections"] >= 1 and report["database"]["size_bytes"] > 0
     assert report["database"]["slowest_source"] in {"pg_stat_statements", "pg_stat_activity"}
     assert report["redis"]["used_memory_bytes"] > 0
