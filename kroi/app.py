@@ -127,14 +127,14 @@ async def _flush_views_forever(k: Kroi) -> None:
 def _redis_roles(settings: Settings) -> tuple[SafeRedis, SafeRedis]:
     """(the fragment cache's Redis, the state Redis): one client for both unless KROI_STATE_REDIS_URL names
     another server. Each has its own breaker: a cache Redis that is down does not sign staff out."""
-    def safe(url: str | None) -> SafeRedis:
+    def safe(url: str | None, role: str) -> SafeRedis:
         client = make_redis(url, settings.redis_timeout, settings.redis_connect_timeout) if url else None
-        return SafeRedis(client, settings.redis_breaker_seconds)
+        return SafeRedis(client, settings.redis_breaker_seconds, role=role)
 
-    cache = safe(settings.redis_url)
     if settings.state_redis == settings.redis_url:
-        return cache, cache
-    return cache, safe(settings.state_redis)
+        shared = safe(settings.redis_url, "shared")
+        return shared, shared
+    return safe(settings.redis_url, "cache"), safe(settings.state_redis, "state")
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -35,10 +35,13 @@ LATENCY = Histogram("kroi_http_request_duration_seconds", "Time to answer a requ
 CACHE = Counter("kroi_fragment_cache_total",
                 "Fragment cache lookups and Redis calls: hit, miss, error (Redis failed), skip (breaker open)",
                 ["result"])
-BREAKER_OPENINGS = Counter("kroi_redis_breaker_openings_total", "Times a worker's Redis circuit breaker opened")
+BREAKER_OPENINGS = Counter("kroi_redis_breaker_openings_total", "Times a worker's Redis circuit breaker opened",
+                           ["redis"])  # cache, state, or shared (one server for both roles)
 BREAKER_OPEN_UNTIL = Gauge("kroi_redis_breaker_open_until_seconds",
                            "Unix time until which Redis is skipped (latest of all workers; open while > time())",
-                           multiprocess_mode="livemax")
+                           ["redis"], multiprocess_mode="livemax")
+for _role in ("cache", "state", "shared"):  # every series exists from the start, at 0
+    BREAKER_OPENINGS.labels(_role)
 POOL_IN_USE = Gauge("kroi_db_pool_connections_in_use", "Database connections checked out of the pools",
                     multiprocess_mode="livesum")
 POOL_OVERFLOW = Gauge("kroi_db_pool_overflow", "Connections open beyond the pools' size (max_overflow in use)",

@@ -86,10 +86,10 @@ async def _server_facts(session: AsyncSession) -> dict[str, Any]:
             "slowest_source": source, "slowest": slowest}
 
 
-async def _redis(settings: Settings) -> dict[str, Any]:
+async def _redis(url: str) -> dict[str, Any]:
     from kroi.cache.client import make_redis
 
-    redis = make_redis(settings.redis_url or "", TIMEOUT)
+    redis = make_redis(url, TIMEOUT)
     try:
         memory = await redis.info("memory")
         stats = await redis.info("stats")
@@ -140,9 +140,15 @@ async def _guarded(coro, seconds: float) -> tuple[Any, str | None]:  # noqa: ANN
 async def collect(settings: Settings) -> dict[str, Any]:
     """One report: the facts and the thresholds with their states; `ok` is False when any threshold is crossed."""
     now = dt.datetime.now(dt.timezone.utc)
-    (db, db_error), (redis, redis_error) = await asyncio.gather(
-        _guarded(_database(settings), TIMEOUT * 3),
-        _guarded(_redis(settings), TIMEOUT * 2) if settings.redis_url else asyncio.sleep(0, (None, "not configured")))
+    # The state Redis (sessions, counters, buffers) is watched on its own when it is another server.
+    apart = bool(settings.state_redis) and settings.state_redis != settings.redis_url
+
+    def redis_of(url: str | None):  # noqa: ANN202
+        return _guarded(_redis(url), TIMEOUT * 2) if url else asyncio.sleep(0, (None, "not configured"))
+
+    (db, db_error), (redis, redis_error), (state, state_error) = await asyncio.gather(
+        _guarded(_database(settings), TIMEOUT * 3), redis_of(settings.redis_url),
+        redis_of(settings.state_redis if apart else None))
     backup_state, backup_at = _last_backup(settings)
     app_cache = _app_cache(settings)
     outbox = (db or {}).get("outbox")
@@ -152,6 +158,12 @@ async def collect(settings: Settings) -> dict[str, Any]:
         Threshold("redis_reachable",
                   "not_configured" if not settings.redis_url else "alert" if redis_error else "ok",
                   redis_error is None, "reachable", redis_error or "Redis answers"),
+    ]
+    if apart:
+        thresholds.append(Threshold("state_redis_reachable", "alert" if state_error else "ok", state_error is None,
+                                    "reachable", state_error or "the state Redis answers"))
+    thresholds += [
+        _state_memory(state if apart else redis),
         _dead_letters(outbox),
         _outbox_oldest(outbox),
         _backup_age(backup_state, backup_at, now),
@@ -162,9 +174,30 @@ async def collect(settings: Settings) -> dict[str, Any]:
         "thresholds": [asdict(t) | {"crossed": t.crossed} for t in thresholds],
         "database": db, "database_error": db_error,
         "redis": redis, "redis_error": redis_error,
+        "state_redis": state if apart else redis, "state_redis_error": state_error if apart else redis_error,
         "app_cache": app_cache,
         "backup": {"state": backup_state, "last_at": backup_at.isoformat() if backup_at else None},
     }
+
+
+STATE_MEMORY_MAX = 0.9  # of maxmemory
+
+
+def _state_memory(info: dict[str, Any] | None) -> Threshold:
+    """The Redis of sessions and counters never evicts: when it is full it refuses writes (staff cannot sign in,
+    rate limits stop counting). Alert before that, and when state sits in a Redis that evicts."""
+    limit = f"{STATE_MEMORY_MAX:.0%} of maxmemory, noeviction"
+    if info is None:
+        return Threshold("state_redis_memory", "unknown", None, limit, "the state Redis did not answer")
+    used, most, policy = info["used_memory_bytes"], info["maxmemory_bytes"], info["maxmemory_policy"]
+    if most and policy != "noeviction":
+        return Threshold("state_redis_memory", "alert", policy, limit,
+                         f"sessions and counters are in a Redis that evicts ({policy}): set KROI_STATE_REDIS_URL "
+                         "to a noeviction Redis (README, Two Redis roles)")
+    share = used / most if most else None
+    crossed = share is not None and share > STATE_MEMORY_MAX
+    return Threshold("state_redis_memory", "alert" if crossed else "ok", round(share, 3) if share else share, limit,
+                     f"{share:.0%} of its memory in use" if share is not None else "no memory limit")
 
 
 def _dead_letters(outbox: dict[str, Any] | None) -> Threshold:

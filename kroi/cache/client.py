@@ -68,6 +68,7 @@ class SafeRedis:
     redis: Redis | None
     breaker_seconds: float
     timeouts_to_open: int = 3  # consecutive timeouts that open the breaker
+    role: str = "shared"  # in /metrics: "cache", "state", or "shared" when one server holds both (README)
     stats: CacheStats = field(default_factory=CacheStats)
     _open_until: float = 0.0
     _timeouts_in_a_row: int = 0
@@ -102,8 +103,8 @@ class SafeRedis:
         self._open_until = time.monotonic() + self.breaker_seconds
         from kroi import metrics
 
-        metrics.BREAKER_OPENINGS.inc()
-        metrics.BREAKER_OPEN_UNTIL.set(time.time() + self.breaker_seconds)
+        metrics.BREAKER_OPENINGS.labels(self.role).inc()
+        metrics.BREAKER_OPEN_UNTIL.labels(self.role).set(time.time() + self.breaker_seconds)
         log.warning("redis unavailable, skipping it for %.1fs: %r", self.breaker_seconds, exc)
 
     async def ping(self) -> bool:
@@ -117,7 +118,7 @@ class SafeRedis:
             from kroi import metrics
 
             self._open_until = 0.0
-            metrics.BREAKER_OPEN_UNTIL.set(0)
+            metrics.BREAKER_OPEN_UNTIL.labels(self.role).set(0)
         return ok
 
     async def close(self) -> None:

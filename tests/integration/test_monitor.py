@@ -45,7 +45,7 @@ async def test_all_well_then_a_dead_letter_and_a_stuck_mail_cross_thresholds(set
     assert code == 0, report
     assert report["ok"] is True
     assert states(report) == {"database_reachable": "ok", "redis_reachable": "ok", "dead_letters": "ok",
-                              "outbox_oldest": "ok", "backup_age": "ok"}
+                              "outbox_oldest": "ok", "backup_age": "ok", "state_redis_memory": "ok"}
     assert report["database"]["connections"] >= 1 and report["database"]["size_bytes"] > 0
     assert report["database"]["slowest_source"] in {"pg_stat_statements", "pg_stat_activity"}
     assert report["redis"]["used_memory_bytes"] > 0
@@ -88,3 +88,37 @@ async def test_the_app_cache_hit_rate_adds_up_the_workers(settings: Settings, re
     code, report = monitor(settings, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     assert report["app_cache"]["hit"] == 6 and report["app_cache"]["miss"] == 2
     assert report["app_cache"]["hit_rate"] == 0.75
+
+
+async def test_the_state_redis_is_watched_on_its_own(settings: Settings, tmp_path) -> None:  # noqa: ANN001
+    """A state Redis apart from the cache: unreachable, nearly full, or evicting — each an alert."""
+    from redis import Redis as SyncRedis
+
+    from test_degradation import RedisProcess, free_port
+
+    server = RedisProcess(free_port(), tmp_path)
+    server.start()
+    try:
+        env = {"KROI_STATE_REDIS_URL": f"redis://127.0.0.1:{server.port}/0"}
+        code, report = monitor(settings, **env)
+        assert states(report)["state_redis_reachable"] == "ok"
+        assert states(report)["state_redis_memory"] == "ok"
+        assert report["state_redis"]["maxmemory_policy"] == "noeviction"
+        with SyncRedis(port=server.port) as r:
+            r.config_set("maxmemory-policy", "allkeys-lru")
+            r.config_set("maxmemory", "50mb")
+            code, report = monitor(settings, **env)
+            assert code == 1 and states(report)["state_redis_memory"] == "alert"
+            r.config_set("maxmemory-policy", "noeviction")
+            r.config_set("maxmemory", "4mb")
+            for i in range(100):  # fill it until it refuses writes (noeviction), as a full state Redis does
+                try:
+                    r.set(f"kroi:v1:filler:{i}", b"x" * 100_000)
+                except Exception:  # noqa: BLE001 - redis' OOM error: full
+                    break
+            code, report = monitor(settings, **env)
+            assert code == 1 and states(report)["state_redis_memory"] == "alert", (report["state_redis"], [t for t in report["thresholds"] if t["name"] == "state_redis_memory"])
+    finally:
+        server.kill()
+    code, report = monitor(settings, **env)
+    assert code == 1 and states(report)["state_redis_reachable"] == "alert"
