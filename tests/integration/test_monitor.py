@@ -81,3 +81,20 @@ async def test_the_app_cache_hit_rate_adds_up_the_workers(settings: Settings, re
     code, report = monitor(settings, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     assert report["app_cache"]["hit"] == 6 and report["app_cache"]["miss"] == 2
     assert report["app_cache"]["hit_rate"] == 0.75
+
+
+async def test_the_terminal_view_colours_an_alert_red(settings: Settings, db: AsyncSession) -> None:
+    from rich.console import Console
+
+    from kroi import monitor as mon
+
+    await db.execute(text("INSERT INTO outbox_messages (kind, payload, status) VALUES ('test', '{}', 'dead')"))
+    await db.commit()
+    console = Console(record=True, width=140, color_system="truecolor", force_terminal=True)
+    console.print(mon.render(await mon.collect(settings)))
+    shown = console.export_text(styles=False, clear=False)
+    for label in ("dead_letters", "database connections", "database size", "Redis memory", "Redis evictions",
+                  "outbox", "leads in the last hour", "last backup", "app fragment cache hit rate"):
+        assert label in shown, label
+    [line] = [line for line in console.export_text(styles=True).splitlines() if "dead_letters" in line]
+    assert "\x1b[1;31malert" in line  # bold red
