@@ -62,7 +62,8 @@ async def test_metrics_parse_and_requests_are_counted_by_route_template(client: 
     assert moved(total, route="/cars", method="GET", status="200") == 2
     # The car page's template, never its address: one series for every car, found or not.
     [car_route] = {dict(k[1])["route"] for k in samples(after) if k[0] == total
-                   and dict(k[1]).get("status") == "404" and dict(k[1])["route"].startswith("/cars/")}
+                   and dict(k[1]).get("status") == "404" and dict(k[1])["route"].startswith("/cars/")
+                   and moved(total, **dict(k[1]))}  # other tests of this process counted other routes
     assert "{" in car_route and str(car.id) not in car_route
     assert moved(total, route=car_route, method="GET", status="200") == 1
     assert moved(total, route=car_route, method="GET", status="404") == 1
