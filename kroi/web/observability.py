@@ -180,7 +180,8 @@ async def metrics_endpoint(request: Request) -> Response:
     metrics.mark_dead_workers()
     extra: list[Any] = [*await _database_gauges(request), *await _redis_gauges(request)]
     body = metrics.render(extra)
-    return Response(body, media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+    # Litestar adds the charset of a text/* type itself.
+    return Response(body, media_type=metrics.CONTENT_TYPE.split("; charset")[0], headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [metrics_endpoint]

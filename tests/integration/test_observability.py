@@ -39,7 +39,8 @@ def value(body: str, name: str, **labels: str) -> float:
 async def scrape(client: httpx.AsyncClient) -> str:
     r = await client.get("/metrics")
     assert r.status_code == 200, r.text[:300]
-    assert r.headers["content-type"].startswith("text/plain; version=")
+    assert r.headers["content-type"] in {"text/plain; version=1.0.0; charset=utf-8",
+                                         "text/plain; version=0.0.4; charset=utf-8"}
     return r.text
 
 
