@@ -52,6 +52,7 @@ async def test_metrics_parse_and_requests_are_counted_by_route_template(client: 
         assert (await client.get("/cars")).status_code == 200
     assert (await client.get(f"/cars/{car.id}-{car.slug}")).status_code == 200
     assert (await client.get("/cars/99999999-nothing")).status_code == 404
+    assert (await client.head("/cars")).status_code == 200
     for junk in ("/no/such/page", "/wp-login.php", "/x" * 30):
         assert (await client.get(junk)).status_code == 404
     after = await scrape(client)
@@ -61,6 +62,7 @@ async def test_metrics_parse_and_requests_are_counted_by_route_template(client: 
 
     total = "kroi_http_requests_total"
     assert moved(total, route="/cars", method="GET", status="200") == 2
+    assert moved(total, route="/cars", method="HEAD", status="200") == 1
     # The car page's template, never its address: one series for every car, found or not.
     [car_route] = {dict(k[1])["route"] for k in samples(after) if k[0] == total
                    and dict(k[1]).get("status") == "404" and dict(k[1])["route"].startswith("/cars/")
