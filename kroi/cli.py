@@ -486,11 +486,12 @@ def serve(host: str, port: int, workers: int, no_seed: bool) -> None:
         if workers > 1:
             os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = settings.database_url, settings.redis_url or ""
             uvicorn.run("kroi.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                        proxy_headers=True, log_level="info", access_log=False)
+                        proxy_headers=True, log_level="info", access_log=False, log_config=None)
         else:
             # Kroi logs each request itself (with its request id): uvicorn's access log would double the lines.
+            # log_config=None: uvicorn's own lines go through Kroi's handler (main() set it up) in its format.
             uvicorn.run(create_server_app(settings), host=host, port=port, proxy_headers=True, log_level="info",
-                        access_log=False)
+                        access_log=False, log_config=None)
 
 
 if __name__ == "__main__":

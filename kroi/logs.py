@@ -15,7 +15,7 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("kroi_request_i
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # Attributes every LogRecord has; anything else on a record came in through `extra=` and goes into JSON lines.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id",
-                                                                        "taskName"}
+                                                                        "taskName", "color_message"}  # uvicorn's
 _MARK = "_kroi_handler"
 
 

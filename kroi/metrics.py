@@ -4,12 +4,11 @@ With PROMETHEUS_MULTIPROC_DIR set before this module is first imported, each pro
 files in that directory and a scrape adds them up (`kroi serve` and the Docker image set it and empty it
 when the server starts). Without it (tests, one-off commands) the values live in this process.
 Gauges that describe the database or Redis as a whole (outbox, view buffer) are not kept per process: the
-scraping worker reads them at scrape time (`scrape`).
+scraping worker reads them at scrape time (kroi/web/observability.py).
 """
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 from pathlib import Path
 
@@ -24,8 +23,9 @@ ENV = "PROMETHEUS_MULTIPROC_DIR"
 MULTIPROCESS = values.ValueClass is not values.MutexValue
 UNMATCHED = "<unmatched>"  # the route label of every request no route answered (404s): one series, not one per URL
 
-if MULTIPROCESS:  # the directory must exist before the first value is written
-    Path(os.environ[ENV]).mkdir(parents=True, exist_ok=True)
+DIRECTORY = Path(os.environ.get(ENV) or os.environ.get(ENV.lower()) or ".") if MULTIPROCESS else None
+if DIRECTORY is not None:  # it must exist before the first value is written
+    DIRECTORY.mkdir(parents=True, exist_ok=True)
 
 REQUESTS = Counter("kroi_http_requests_total", "HTTP requests answered, by route template, method and status",
                    ["route", "method", "status"])
@@ -67,9 +67,9 @@ def _pid_alive(pid: int) -> bool:
 def mark_dead_workers() -> None:
     """Drop the live gauges of workers that died without exiting cleanly (a crash, a kill -9); a worker that
     exits normally marks itself (atexit). Counters of dead workers are kept: totals never go backwards."""
-    if not MULTIPROCESS:
+    if DIRECTORY is None:
         return
-    for file in Path(os.environ[ENV]).glob("gauge_live*_*.db"):
+    for file in DIRECTORY.glob("gauge_live*_*.db"):
         pid = file.stem.rsplit("_", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             multiprocess.mark_process_dead(int(pid))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None  # /metrics answers `Authorization: Bearer <token>`
     metrics_allow: str | None = None  # and/or direct connections from these addresses/networks (comma list)
     sentry_dsn: SecretStr | None = None  # report unhandled errors to Sentry (pip install 'kroi[sentry]')
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks_parse(cls, value: str | None) -> str | None:
+        """A typo in KROI_METRICS_ALLOW is a start-up error, not a 500 at every scrape."""
+        import ipaddress
+
+        for part in (value or "").replace(" ", ",").split(","):
+            if part:
+                ipaddress.ip_network(part, strict=False)  # ValueError names the bad part
+        return value
 
     log_level: str = "INFO"
 

@@ -28,4 +28,5 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        # The request line and metrics still say HEAD (kroi/web/observability.py).
+        await self.app({**scope, "method": "GET", "kroi.method": "HEAD"}, receive, headers_only)

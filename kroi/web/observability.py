@@ -73,12 +73,13 @@ class RequestObserver:
         finally:
             duration = time.perf_counter() - start
             route = scope.get("path_template") or metrics.UNMATCHED
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            asked = scope.get("kroi.method") or scope["method"]  # HEAD, answered as GET by HeadAsGet
+            method = asked if asked in _METHODS else "OTHER"
             metrics.REQUESTS.labels(route, method, str(status)).inc()
             metrics.LATENCY.labels(route, method).observe(duration)
             level = (logging.DEBUG if scope["path"] in _QUIET_PATHS and status < 500
                      else logging.WARNING if status >= 500 else logging.INFO)
-            method_text, path = _printable(scope["method"]), _printable(scope["path"])
+            method_text, path = _printable(asked), _printable(scope["path"])
             log.log(level, "%s %s %s %.1f ms", method_text, path, status, duration * 1000,
                     extra={"method": method_text, "path": path, "status": status,
                            "duration_ms": round(duration * 1000, 1)})
@@ -180,7 +181,8 @@ async def metrics_endpoint(request: Request) -> Response:
     metrics.mark_dead_workers()
     extra: list[Any] = [*await _database_gauges(request), *await _redis_gauges(request)]
     body = metrics.render(extra)
-    return Response(body, media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+    # Litestar adds the charset of a text/* type itself.
+    return Response(body, media_type=metrics.CONTENT_TYPE.split("; charset")[0], headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [metrics_endpoint]

@@ -117,8 +117,25 @@ async def test_the_state_redis_is_watched_on_its_own(settings: Settings, tmp_pat
                 except Exception:  # noqa: BLE001 - redis' OOM error: full
                     break
             code, report = monitor(settings, **env)
-            assert code == 1 and states(report)["state_redis_memory"] == "alert", (report["state_redis"], [t for t in report["thresholds"] if t["name"] == "state_redis_memory"])
+            assert code == 1 and states(report)["state_redis_memory"] == "alert", report["state_redis"]
     finally:
         server.kill()
     code, report = monitor(settings, **env)
     assert code == 1 and states(report)["state_redis_reachable"] == "alert"
+
+
+async def test_the_terminal_view_colours_an_alert_red(settings: Settings, db: AsyncSession) -> None:
+    from rich.console import Console
+
+    from kroi import monitor as mon
+
+    await db.execute(text("INSERT INTO outbox_messages (kind, payload, status) VALUES ('test', '{}', 'dead')"))
+    await db.commit()
+    console = Console(record=True, width=140, color_system="truecolor", force_terminal=True)
+    console.print(mon.render(await mon.collect(settings)))
+    shown = console.export_text(styles=False, clear=False)
+    for label in ("dead_letters", "database connections", "database size", "Redis memory", "Redis evictions",
+                  "outbox", "leads in the last hour", "last backup", "app fragment cache hit rate"):
+        assert label in shown, label
+    [line] = [line for line in console.export_text(styles=True).splitlines() if "dead_letters" in line]
+    assert "\x1b[1;31malert" in line  # bold red
