@@ -45,6 +45,7 @@ from kroi.system import admin as system_admin
 from kroi.system import pages as system_pages
 from kroi.storage import make_storage
 from kroi.web import i18n, meta
+from kroi.web.guard import InputGuard
 from kroi.web.head import HeadAsGet
 from kroi.web.context import Kroi
 from kroi.web.errors import EXCEPTION_HANDLERS
@@ -182,7 +183,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Fetch Metadata / Origin checks with a double-submit token as the fallback (kroi/security/csrf.py). The
         # one-click unsubscribes are exempt (RFC 8058: mail clients POST without a token; the signed token in the
         # URL is the authority), and so is the API (bearer tokens, never cookies).
-        middleware=[DefineMiddleware(CSRFMiddleware, secret=settings.secret(), public_url=settings.public_url,
+        # The input guard first: it refuses bad headers and oversize bodies and parses forms strictly (its
+        # kroi/web/guard.py says why), so the CSRF check reads an already parsed form.
+        middleware=[DefineMiddleware(InputGuard, max_body=settings.body_max_kb * 1024,
+                                     upload_max_mb=settings.upload_max_mb),
+                    DefineMiddleware(CSRFMiddleware, secret=settings.secret(), public_url=settings.public_url,
                                      secure=https,
                                      exclude=["/static", "/media", "/health", "/newsletter/unsubscribe/one-click",
                                               "/alerts/unsubscribe/one-click", "/api", "/schema"])],

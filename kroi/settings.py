@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     run_worker: bool = True  # run the outbox worker inside the web process (kroi serve); production: kroi worker
     # --- saved searches (hakuvahti) ---
     alerts_poll_seconds: float = Field(default=300.0, gt=0)  # how often the worker matches new and cheaper cars
+    # --- hostile input (issue 9 §4) ---
+    body_max_kb: int = Field(default=256, ge=16, le=10240)  # any request body but photo uploads (KROI_BODY_MAX_KB)
 
     log_level: str = "INFO"
 
