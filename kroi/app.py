@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar import Router
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.datastructures import CacheControlHeader, Cookie, MutableScopeHeaders, State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,11 +40,13 @@ from kroi.alerts import controllers as alerts
 from kroi.alerts import worker as alerts_worker
 from kroi.newsletter import controllers as newsletter
 from kroi.inventory.services import InventoryService
+from kroi.security.csrf import CSRFMiddleware
 from kroi.settings import Settings
 from kroi.system import admin as system_admin
 from kroi.system import pages as system_pages
 from kroi.storage import make_storage
 from kroi.web import i18n, meta
+from kroi.web.guard import InputGuard
 from kroi.web.head import HeadAsGet
 from kroi.web.context import Kroi
 from kroi.web import observability
@@ -201,13 +203,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         openapi_config=OpenAPIConfig(title="Kroi Auto Center API", version="1.0.0", path="/schema",
                                      components=api.SECURITY_COMPONENTS, render_plugins=[JsonRenderPlugin()]),
-        # Double-submit cookie: forms carry the token in a hidden input. The one-click unsubscribe is exempt
-        # (RFC 8058: mail clients POST without it; its signed token is the authority).
-        csrf_config=CSRFConfig(secret=settings.secret(), cookie_secure=https, cookie_httponly=True,
-                               cookie_samesite="lax",
-                               exclude=["/static", "/media", "/health", "/metrics", "/newsletter/unsubscribe/one-click",
-                                        "/alerts/unsubscribe/one-click", "/api",
-                                        "/schema"]),
+        # Fetch Metadata / Origin checks with a double-submit token as the fallback (kroi/security/csrf.py). The
+        # one-click unsubscribes are exempt (RFC 8058: mail clients POST without a token; the signed token in the
+        # URL is the authority), and so is the API (bearer tokens, never cookies).
+        # The input guard first: it refuses bad headers and oversize bodies and parses forms strictly (its
+        # kroi/web/guard.py says why), so the CSRF check reads an already parsed form.
+        middleware=[DefineMiddleware(InputGuard, max_body=settings.body_max_kb * 1024,
+                                     upload_max_mb=settings.upload_max_mb),
+                    DefineMiddleware(CSRFMiddleware, secret=settings.secret(), public_url=settings.public_url,
+                                     secure=https,
+                                     exclude=["/static", "/media", "/health", "/metrics",
+                                              "/newsletter/unsubscribe/one-click", "/alerts/unsubscribe/one-click",
+                                              "/api", "/schema"])],
         dependencies={"db_session": Provide(provide_db_session)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

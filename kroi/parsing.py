@@ -5,6 +5,7 @@ next day; PostgreSQL refuses NUL in text. Each parser answers None (or cleaned t
 """
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
@@ -47,3 +48,23 @@ def clean_text(value: str) -> str:
 def clean_lines(raw: str) -> str:
     """Multi-line text (messages, notes, descriptions): line breaks kept, other control characters dropped."""
     return "\n".join(clean_text(line) for line in raw.replace("\r\n", "\n").split("\n")).strip()
+
+
+def ip_address(raw: object) -> str | None:
+    """A client address as text that fits the 45-character columns: IPv4 or IPv6 (brackets, a port and an IPv6
+    zone dropped; an IPv4-mapped IPv6 address as the IPv4 one), else None. A proxy's X-Forwarded-For can carry
+    anything a client wrote into it."""
+    text = str(raw or "").strip()
+    if len(text) > 100:
+        return None
+    if text.startswith("["):  # [v6] or [v6]:port
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # v4:port
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)

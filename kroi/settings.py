@@ -111,6 +111,8 @@ class Settings(BaseSettings):
             if part:
                 ipaddress.ip_network(part, strict=False)  # ValueError names the bad part
         return value
+    # --- hostile input (issue 9 §4) ---
+    body_max_kb: int = Field(default=256, ge=16, le=10240)  # any request body but photo uploads (KROI_BODY_MAX_KB)
 
     log_level: str = "INFO"
 

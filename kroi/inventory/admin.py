@@ -24,7 +24,7 @@ from kroi.inventory.repositories import STAFF_SORTS, InventoryRepository, StaffC
 from kroi.inventory.schemas import validate_car
 from kroi.leads.controllers import client_ip
 from kroi.parsing import clean_text, parse_int, parse_ints
-from kroi.web import i18n
+from kroi.web import guard, i18n
 from kroi.web.context import kroi, language
 from kroi.web.render import html, wants_fragment
 
@@ -206,8 +206,9 @@ def _images(request: Request, session: AsyncSession) -> CarImageService:
     return CarImageService(session, k.cache, k.storage)
 
 
-@post("/{car_id:int}/images", name="admin:car_images_add", opt=EDIT, status_code=200,
-      request_max_body_size=120 * 1024 * 1024)
+# The size limit is the input guard's (kroi/web/guard.py), from KROI_UPLOAD_MAX_MB.
+@post("/{car_id:int}/images", name="admin:car_images_add", opt={**EDIT, "body": guard.UPLOAD}, status_code=200,
+      request_max_body_size=None)
 async def add_images(request: Request, db_session: NamedDependency[AsyncSession], car_id: FromPath[int]) -> Response:
     """Upload one or many photos; each is checked and converted on its own, so one bad file spares the rest."""
     k = kroi(request)

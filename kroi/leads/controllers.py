@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi.db.models import Car
 from kroi.leads.schemas import FIELDS, FORM_TYPES, REQUIRED, TERM_STEP_MONTHS, FormContext, time_slots, validate
 from kroi.leads.services import CarUnavailable, LeadService, Submission
-from kroi.parsing import parse_date, parse_int
+from kroi.parsing import ip_address, parse_date, parse_int
 from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.system.services import SiteSettings
@@ -182,7 +182,8 @@ def _service(request: Request, session: AsyncSession, site: SiteSettings) -> Lea
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address (from X-Forwarded-For behind a trusted proxy), "unknown" when it is not one."""
+    return ip_address(request.client.host if request.client else None) or "unknown"
 
 
 @post("/leads", name="leads:create", status_code=200)

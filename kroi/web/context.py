@@ -6,11 +6,11 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar import Request
-from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kroi.cache.client import SafeRedis
 from kroi.cache.fragments import FragmentCache
+from kroi.security import csrf
 from kroi.settings import Settings
 from kroi.storage import Storage
 from kroi.system.services import SiteSettings
@@ -32,9 +32,8 @@ class Kroi:
 
 
 def csrf_token(request: Request) -> str:
-    """This visitor's CSRF token (Litestar's double-submit cookie), for hidden inputs in forms."""
-    token = ScopeState.from_scope(request.scope).csrf_token
-    return token if isinstance(token, str) else ""
+    """This visitor's CSRF token (the double-submit cookie, set by the response that renders it) for forms."""
+    return csrf.token(request.scope)
 
 
 def kroi(request: Request) -> Kroi:
