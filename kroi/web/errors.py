@@ -86,7 +86,7 @@ def database_unavailable_handler(request: Request, exc: Exception) -> Response:
     outage, not a fault of the page), with Retry-After; logged once per request, without a trace."""
     from kroi.web.context import language
 
-    if not (isinstance(exc, DATABASE_UNAVAILABLE) or getattr(exc, "connection_invalidated", False)):
+    if not database_unavailable(exc):
         return internal_error_handler(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     lang = language(request)
@@ -101,6 +101,31 @@ def database_unavailable_handler(request: Request, exc: Exception) -> Response:
 # Connection refused or lost, the pool's wait timed out, a statement timed out: the database, not the page.
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, ConnectionError,
                         socket.gaierror, TimeoutError)
+
+# SQLSTATEs of an outage rather than of the statement: class 08 (connection exception), class 53 (insufficient
+# resources: too many connections, out of memory or disk), 57P01-57P03 (administrator or crash shutdown, "the
+# database system is shutting down / starting up" while PostgreSQL restarts) and 57014 (statement timeout).
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "57014")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when exc (or what it wraps) says the database is away or overloaded, not that the statement is wrong.
+
+    asyncpg reports a restart's "shutting down" / "starting up" at connect as CannotConnectNowError, which
+    SQLAlchemy wraps in a bare DBAPIError that is neither an OperationalError nor connection_invalidated: only
+    its SQLSTATE tells."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DATABASE_UNAVAILABLE) or getattr(error, "connection_invalidated", False):
+            return True
+        state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(state, str) and state.startswith(UNAVAILABLE_SQLSTATES):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+    return False
+
 
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
