@@ -7,6 +7,7 @@ import unicodedata
 
 import httpx
 import pytest
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadforms import get_form, is_confirmation, lead_client, lead_settings, new_leads, redis_url, valid_input  # noqa: F401
@@ -48,12 +49,12 @@ async def test_a_value_postgresql_refuses_is_bad_input_not_an_outage(lead_client
     from sqlalchemy import text
 
     @get("/test-only/data-error")
-    async def data_error(db_session: AsyncSession) -> str:
+    async def data_error(db_session: NamedDependency[AsyncSession]) -> str:
         await db_session.execute(text("SELECT 'not a number'::integer"))
         return "unreachable"
 
     @get("/test-only/integrity-error")
-    async def integrity_error(db_session: AsyncSession) -> str:
+    async def integrity_error(db_session: NamedDependency[AsyncSession]) -> str:
         await db_session.execute(text("INSERT INTO users (id, email, full_name, role, is_active, password_hash) "
                                       "SELECT id, email, full_name, role, is_active, password_hash FROM users LIMIT 1"))
         return "unreachable"
