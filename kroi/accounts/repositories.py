@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import LoginAttempt, User, UserSession
@@ -35,15 +36,27 @@ class LoginAttemptRepository:
 
     async def recent_failures(self, *, email: str | None = None, ip: str | None = None,
                               window: timedelta) -> tuple[int, datetime | None]:
-        """Failed attempts within the window since the last success: (count, time of the latest failure)."""
+        """Failed attempts within the window: (count, time of the latest failure).
+
+        For an account, the failures since its last successful sign-in. For an address, its failures against
+        each account since that account's last success from the address: a success resets only its own
+        account's count, so signing in to one account does not buy more guesses at the others."""
         since = datetime.now(timezone.utc) - window
-        column_filter = (func.lower(LoginAttempt.email) == email.strip().lower()) if email else (LoginAttempt.ip == ip)
-        last_ok = await self.session.scalar(
-            select(func.max(LoginAttempt.created_at)).where(column_filter, LoginAttempt.succeeded.is_(True)))
-        start = max(since, last_ok) if last_ok else since
+        if email:
+            mine = func.lower(LoginAttempt.email) == email.strip().lower()
+            last_ok = await self.session.scalar(
+                select(func.max(LoginAttempt.created_at)).where(mine, LoginAttempt.succeeded.is_(True)))
+            start = max(since, last_ok) if last_ok else since
+            later = LoginAttempt.created_at > start
+        else:
+            mine = LoginAttempt.ip == ip
+            success = aliased(LoginAttempt)
+            later = (LoginAttempt.created_at > since) & ~exists().where(
+                success.ip == LoginAttempt.ip, success.email == LoginAttempt.email, success.succeeded.is_(True),
+                success.created_at > LoginAttempt.created_at)
         count, latest = (await self.session.execute(
             select(func.count(), func.max(LoginAttempt.created_at))
-            .where(column_filter, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start))).one()
+            .where(mine, LoginAttempt.succeeded.is_(False), later))).one()
         return int(count), latest
 
 

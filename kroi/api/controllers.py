@@ -230,13 +230,23 @@ def lead_out(lead: Lead) -> LeadOut:
     return LeadOut(**{f: getattr(lead, f) for f in LeadOut.__struct_fields__})
 
 
-async def _car(session: AsyncSession, car_id: int, *, include_deleted: bool = False) -> Car:
-    car = await session.scalar(select(Car).where(Car.id == car_id).options(
+async def _cars(session: AsyncSession, car_ids: list[int], *, include_deleted: bool = False) -> list[Car]:
+    """The cars with their brand, model, features and images, in the order of car_ids, in a fixed number of
+    statements however many there are (one per relationship, not one set per car)."""
+    if not car_ids:
+        return []
+    rows = await session.scalars(select(Car).where(Car.id.in_(car_ids)).options(
         selectinload(Car.brand), selectinload(Car.model), selectinload(Car.features), selectinload(Car.images))
         .execution_options(populate_existing=True))
-    if car is None or (car.deleted_at is not None and not include_deleted):
+    found = {car.id: car for car in rows if include_deleted or car.deleted_at is None}
+    return [found[i] for i in car_ids if i in found]
+
+
+async def _car(session: AsyncSession, car_id: int, *, include_deleted: bool = False) -> Car:
+    cars = await _cars(session, [car_id], include_deleted=include_deleted)
+    if not cars:
         raise Problem(404, "Not Found", f"no car {car_id}")
-    return car
+    return cars[0]
 
 
 # --- cars -----------------------------------------------------------------------------------------------
@@ -275,7 +285,7 @@ async def api_list_cars(
     resolved = await svc.resolve(query, notes, await svc.vocabulary(None))
     facets = await svc.facets(resolved)
     listing = await svc.listing(resolved, facets.total, page_size)
-    cars = [await _car(db_session, c.id) for c in listing.cards]
+    cars = await _cars(db_session, [c.id for c in listing.cards])
     return CarPage(items=[car_out(c) for c in cars], total=listing.total, page=listing.page, pages=listing.pages)
 
 

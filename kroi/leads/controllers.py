@@ -16,15 +16,16 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kroi.db.models import Car
+from kroi.db.models import Car, Lead
 from kroi.leads.schemas import FIELDS, FORM_TYPES, REQUIRED, TERM_STEP_MONTHS, FormContext, time_slots, validate
 from kroi.leads.services import CarUnavailable, LeadService, Submission
-from kroi.parsing import ip_address, parse_date, parse_int
+from kroi.parsing import clean_text, ip_address, parse_date, parse_int
 from kroi.security import ratelimit, signing
 from kroi.system import services as site_settings
 from kroi.system.services import SiteSettings
 from kroi.web import i18n
 from kroi.web.context import csrf_token, kroi, language, page_context, posted_fields, same_site_referer
+from kroi.web.errors import is_bad_data
 from kroi.web.render import html, wants_fragment
 
 log = logging.getLogger("kroi.leads")
@@ -195,7 +196,7 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
         return html(i18n.translate(lang, "form.error.unknown_form"), status_code=400)
     fid = _safe_id(data.get("form_id")) or form_type
     fragment = wants_fragment(request)
-    meta = {name: data.get(name, "")[:500] for name in ("source_page", "referrer", *UTM)}
+    meta = {name: _hidden(name, data.get(name, "")) for name in ("source_page", "referrer", *UTM)}
     meta["search_url"] = search_url(data.get("search_url")) or ""
     try:
         site = await site_settings.load(db_session, k.cache)
@@ -270,6 +271,9 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
     except CarUnavailable:
         return again(422, errors, i18n.translate(lang, "form.error.car_unavailable"))
     except DB_UNAVAILABLE as exc:
+        if is_bad_data(exc):  # a value PostgreSQL refused: the visitor's input, kept; not an outage
+            log.warning("lead refused by the database as bad input: %s", exc)
+            return again(400, form_error=i18n.translate(lang, "form.error.request_failed"))
         log.error("lead not saved, database unavailable: %s", exc)
         return again(503, form_error=i18n.translate(lang, "form.error.unavailable", phone=site.dealer["phone"]))
     log.info("lead %s %s (score %s)", result.lead_id, "created" if result.created else "repeated", result.score)
@@ -291,6 +295,12 @@ def _answer_unavailable(request: Request, lang: str, data: dict[str, str], fid: 
         body = k.templates.page("leads/contact.html", page_context(
             request, lang, site, form_type=form_type, car=None, confirmation_html=None, form_html=Markup(body)))
     return html(body, status_code=503, cache_control="no-store")
+
+
+def _hidden(name: str, raw: str) -> str:
+    """A hidden field (source_page, referrer, utm_*) as its column can keep it: a client can send any text, so
+    control characters are dropped and the rest cut to the column's length (not refused: it is only metadata)."""
+    return clean_text(raw)[:Lead.__table__.c[name].type.length]
 
 
 def _safe_id(value: str | None) -> str | None:

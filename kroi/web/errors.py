@@ -86,6 +86,8 @@ def database_unavailable_handler(request: Request, exc: Exception) -> Response:
     outage, not a fault of the page), with Retry-After; logged once per request, without a trace."""
     from kroi.web.context import language
 
+    if is_bad_data(exc):  # bad input (issue 9 §4), not an outage
+        return bad_data_handler(request, exc)
     if not database_unavailable(exc):
         return internal_error_handler(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -126,6 +128,28 @@ def database_unavailable(exc: BaseException) -> bool:
         error = getattr(error, "orig", None) or error.__cause__
     return False
 
+# --- bad input, not an outage (issue 9 §4, hostile input) ---
+def bad_data_handler(request: Request, exc: Exception) -> Response:
+    """PostgreSQL refused a value (a DataError: too long, NUL, out of range) or a constraint (an IntegrityError:
+    a duplicate sent twice at once): the request's fault, a 400 / 409, never "database unavailable"."""
+    from kroi.web.context import language
+
+    state = str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+    status = 409 if isinstance(exc, sa_exc.IntegrityError) or state.startswith("23") else 400
+    log.warning("bad input refused by the database on %s %s: %s", request.method, request.url.path,
+                type(getattr(exc, "orig", exc)).__name__)
+    lang = language(request)
+    return _render(request, status, "error.400", i18n.translate(lang, "form.error.request_failed"), "bad input")
+
+
+def is_bad_data(exc: BaseException) -> bool:
+    """A data exception (SQLSTATE class 22: too long, NUL, not a number, out of range) or an integrity one (23):
+    the asyncpg dialect raises most of them as a plain DBAPIError, so the SQLSTATE decides."""
+    if isinstance(exc, (sa_exc.DataError, sa_exc.IntegrityError)):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) if isinstance(exc, sa_exc.DBAPIError) else None
+    return isinstance(state, str) and state[:2] in ("22", "23")
+# --- end of bad input ---
 
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception_handler,
@@ -133,5 +157,6 @@ EXCEPTION_HANDLERS = {
     # DBAPIError too: a driver error on a lost connection says so only in connection_invalidated (checked
     # by the handler, which passes every other DBAPIError on as a 500).
     **{cls: database_unavailable_handler for cls in (*DATABASE_UNAVAILABLE, sa_exc.DBAPIError)},
+    **{cls: bad_data_handler for cls in (sa_exc.DataError, sa_exc.IntegrityError)},
     Exception: internal_error_handler,
 }

@@ -289,6 +289,24 @@ async def test_ip_lockout_blocks_every_account_from_that_address_only(client, db
     assert len(await attempts(db, ip="192.0.2.20")) == 20
 
 
+async def test_signing_in_to_one_account_does_not_reset_the_addresss_count_for_others(client, db) -> None:  # noqa: ANN001
+    """Failures against other accounts stay counted for the address after a successful sign-in to one account
+    (an attacker with one staff account cannot keep guessing the others' passwords); the account's own
+    earlier failures from the address are forgiven."""
+    db.add_all([LoginAttempt(email=f"victim{i}@example.test", ip="192.0.2.30", succeeded=False) for i in range(17)]
+               + [LoginAttempt(email=ADMIN_EMAIL, ip="192.0.2.30", succeeded=False) for _ in range(2)])
+    await db.commit()
+    async with browser(client, "192.0.2.30") as c:
+        assert (await login(c, ADMIN_EMAIL, ADMIN_PASSWORD)).status_code == 303  # 19 failures: still free
+        r = await login(c, "victim17@example.test", "whatever-password")
+        assert r.status_code == 401  # failure 18 of the 17 + 1 against others (the admin's 2 forgiven)
+        assert (await login(c, "victim18@example.test", "whatever-password")).status_code == 401
+        r = await login(c, "victim19@example.test", "whatever-password")
+        assert r.status_code == 401  # the twentieth: the address is now limited
+        r = await login(c, "victim0@example.test", "whatever-password")
+        assert r.status_code == 429 and login_error(r) == fi("admin.login.locked", minutes=1)
+
+
 # --- password resets started by an admin ------------------------------------------------------------------
 
 def reset_link(page: str) -> str:

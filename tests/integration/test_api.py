@@ -233,3 +233,66 @@ async def test_schema_describes_the_api_only(client) -> None:  # noqa: ANN001
                for op in path.values() if isinstance(op, dict) and "responses" in op)
     async with browser(client) as anyone:
         assert (await anyone.get("/schema/openapi.json")).status_code == 200, "the description is public"
+
+
+async def _more_cars(db: AsyncSession, copies: int) -> None:
+    """Copies of the available seeded cars (with their features and images) until `copies` more exist."""
+    cols = [r[0] for r in (await db.execute(text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'cars' AND is_generated = 'NEVER' "
+        "AND column_name NOT IN ('id', 'slug', 'registration_number', 'vin') ORDER BY ordinal_position"))).all()]
+    listed = ", ".join(cols)
+    await db.execute(text(
+        f"WITH src AS (SELECT * FROM cars WHERE status = 'available' AND deleted_at IS NULL ORDER BY id), "
+        f"n AS (SELECT g FROM generate_series(1, :copies) g), "
+        f"pick AS (SELECT src.*, n.g FROM n JOIN LATERAL (SELECT * FROM src OFFSET (n.g - 1) % "
+        f"(SELECT count(*) FROM src) LIMIT 1) src ON true), "
+        f"made AS (INSERT INTO cars (slug, {listed}) SELECT slug || '-copy-' || g, {listed} FROM pick "
+        f"RETURNING id, slug) "
+        f"SELECT 1 FROM made"), {"copies": copies})
+    await db.execute(text(
+        "INSERT INTO car_features (car_id, feature_id) SELECT c.id, f.feature_id FROM cars c "
+        "JOIN cars o ON c.slug LIKE o.slug || '-copy-%' JOIN car_features f ON f.car_id = o.id"))
+    await db.commit()
+
+
+async def _statements(client: httpx.AsyncClient, url: str, header: dict[str, str]) -> tuple[int, int]:
+    """(items in the answer, SQL statements the request ran), counted on the app's engine."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    engine = client.app.state.kroi.engine.sync_engine
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = await client.get(url, headers=header)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.status_code == 200, r.text[:300]
+    return len(r.json()["items"]), len(statements)
+
+
+async def test_car_list_loads_related_rows_in_a_fixed_number_of_statements(client, db, sales) -> None:  # noqa: ANN001
+    """9 cars or 30, the same few statements (each car's brand, model, features and images were fetched on their
+    own: 56 statements for 9 cars, 161 for 30)."""
+    await client.get("/api/cars", headers=sales[1])  # token and vocabulary caches warm
+    few, few_statements = await _statements(client, "/api/cars?page_size=50", sales[1])
+    await _more_cars(db, 30 - few)
+    many, many_statements = await _statements(client, "/api/cars?page_size=50", sales[1])
+    assert few >= 8 and many == 30
+    assert many_statements == few_statements <= 20  # token, vocabulary, facets, page, one per relationship
+
+
+async def test_lead_list_runs_a_fixed_number_of_statements(client, db, sales) -> None:  # noqa: ANN001
+    few, few_statements = await _statements(client, "/api/leads?page_size=50", sales[1])
+    cols = [r[0] for r in (await db.execute(text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'leads' AND is_generated = 'NEVER' "
+        "AND column_name NOT IN ('id', 'idempotency_key') ORDER BY ordinal_position"))).all()]
+    listed = ", ".join(cols)
+    await db.execute(text(f"INSERT INTO leads ({listed}) SELECT {listed} FROM leads, generate_series(1, 10)"))
+    await db.commit()
+    many, many_statements = await _statements(client, "/api/leads?page_size=50", sales[1])
+    assert many == 11 * few > few
+    assert many_statements == few_statements <= 10
