@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     run_worker: bool = True  # run the outbox worker inside the web process (kroi serve); production: kroi worker
     # --- saved searches (hakuvahti) ---
     alerts_poll_seconds: float = Field(default=300.0, gt=0)  # how often the worker matches new and cheaper cars
+    # --- faults (issue 9 §4) ---
+    # A claimed mail is leased this long and the lease renewed while it is being sent: a worker that dies
+    # mid-send gives its mails back to the others within about this time.
+    outbox_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     log_level: str = "INFO"
 
