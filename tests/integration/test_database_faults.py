@@ -8,6 +8,7 @@ import signal
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 
 from faultsupport import ensure_running, private_pg  # noqa: F401 - a fixture
 from leadforms import client_for, fast, get_form, lead_form, post, valid_input
@@ -78,3 +79,53 @@ async def test_a_connection_cut_in_the_middle_of_a_page_answers_try_again(settin
         assert "Traceback" not in r.text
         # The pool replaces the cut connection: the next request is served.
         assert (await c.get("/cars?fuel=diesel", headers=headers)).status_code == 200
+
+
+async def test_connections_cut_during_40_concurrent_submissions_lose_no_lead(settings, reset, db) -> None:  # noqa: ANN001
+    """pg_terminate_backend of the app's backends, again and again, while 40 visitors send the contact form: each
+    submission is stored exactly once or answered "try again" with its input kept; sent again, it is stored once."""
+    s = fast(settings, rate_limit_ip=1000, rate_limit_email=1000, db_pool_size=10, db_max_overflow=10)
+    async with client_for(s) as c:
+        forms = [await get_form(c, "/contact", "contact") for _ in range(40)]
+        sent = [f.data(**valid_input("contact", f"cut{i}@example.fi", message=f"Viesti numero {i}"))
+                for i, f in enumerate(forms)]
+        watch = await asyncpg.connect(_plain(settings.database_url))
+        done = asyncio.Event()
+        cuts = 0
+
+        async def cut_again_and_again() -> None:
+            nonlocal cuts
+            while not done.is_set():
+                cuts += await watch.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = 'kroi' AND state <> 'idle'")
+                await asyncio.sleep(0.15)
+
+        killer = asyncio.create_task(cut_again_and_again())
+        try:
+            answers = await asyncio.gather(*(post(c, data, htmx=True) for data in sent))
+        finally:
+            done.set()
+            await killer
+            await watch.close()
+        retry = []
+        for data, r in zip(sent, answers):
+            assert r.status_code in (200, 503), (r.status_code, r.text[:300])
+            if r.status_code == 503:
+                kept = lead_form(r.text, "contact")
+                assert kept.values["message"] == data["message"]
+                assert kept.values["idempotency_key"] == data["idempotency_key"]
+                retry.append(kept.data())
+        for data in retry:
+            r = await post(c, data, htmx=True)
+            assert r.status_code == 200, r.text[:300]
+        # Every answer "sent" once more (a visitor pressing send again): still one lead each.
+        for data in sent[:5]:
+            assert (await post(c, data, htmx=True)).status_code == 200
+    stored = (await db.execute(text("SELECT email, count(*) FROM leads WHERE email LIKE 'cut%@example.fi' "
+                                    "GROUP BY email"))).all()
+    assert {email: n for email, n in stored} == {f"cut{i}@example.fi": 1 for i in range(40)}
+    outbox = (await db.execute(text("SELECT count(*) FROM outbox_messages m JOIN leads l ON l.id = m.lead_id "
+                                    "WHERE l.email LIKE 'cut%@example.fi'"))).scalar()
+    assert outbox == 2 * 40  # a lead is never stored without its mails, nor its mails twice
+    assert cuts >= 1 and retry, (cuts, len(retry))  # the test did cut submissions
