@@ -129,3 +129,34 @@ async def test_connections_cut_during_40_concurrent_submissions_lose_no_lead(set
                                     "WHERE l.email LIKE 'cut%@example.fi'"))).scalar()
     assert outbox == 2 * 40  # a lead is never stored without its mails, nor its mails twice
     assert cuts >= 1 and retry, (cuts, len(retry))  # the test did cut submissions
+
+
+
+async def test_cached_pages_are_served_stale_during_an_outage(settings, private_pg) -> None:  # noqa: ANN001, F811
+    """PostgreSQL stopped: the pages whose fragments are cached are still served, marked X-Kroi-Stale; a page
+    that is not cached is the friendly 503; with the database back, the mark goes."""
+    server, url = private_pg
+    ensure_running(server)
+    async with client_for(fast(settings, database_url=url)) as c:
+        from sqlalchemy import select
+
+        from kroi.db.models import Car
+
+        async with c.app.state.kroi.sessionmaker() as session:
+            car = (await session.execute(select(Car.id, Car.slug).order_by(Car.id).limit(1))).one()
+        cached = [("/", {}), ("/cars", {}), (f"/cars/{car.id}-{car.slug}", {}), ("/cars?fuel=diesel", HX)]
+        for path, headers in cached:
+            r = await c.get(path, headers=headers)
+            assert r.status_code == 200 and "x-kroi-stale" not in r.headers
+        server.stop()
+        await c.app.state.kroi.engine.dispose()
+        r = await c.get("/cars?fuel=electric")  # never cached
+        assert r.status_code == 503 and r.headers["retry-after"] == "30"
+        for path, headers in cached:
+            r = await c.get(path, headers=headers)
+            assert r.status_code == 200, (path, r.status_code)
+            assert r.headers["x-kroi-stale"] == "database-unavailable"
+        server.start()
+        r = await c.get("/cars?fuel=electric")
+        assert r.status_code == 200 and "x-kroi-stale" not in r.headers
+        assert "x-kroi-stale" not in (await c.get("/cars")).headers
