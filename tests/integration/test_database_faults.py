@@ -160,3 +160,42 @@ async def test_cached_pages_are_served_stale_during_an_outage(settings, private_
         r = await c.get("/cars?fuel=electric")
         assert r.status_code == 200 and "x-kroi-stale" not in r.headers
         assert "x-kroi-stale" not in (await c.get("/cars")).headers
+
+
+async def test_a_postgresql_restart_under_load_is_never_a_500(settings, private_pg) -> None:  # noqa: ANN001, F811
+    """Visitors keep loading pages while PostgreSQL is stopped (fast shutdown: connections cut) and started again:
+    every answer is a page (cached or not) or a 503 with Retry-After, never a 500; after the restart all is served."""
+    server, url = private_pg
+    ensure_running(server)
+    paths = ["/", "/cars", "/cars?fuel=diesel", "/cars?fuel=petrol&sort=price_asc", "/contact", "/cars?fuel=electric"]
+    async with client_for(fast(settings, database_url=url, db_pool_timeout=2)) as c:
+        for path in paths[:3]:
+            assert (await c.get(path)).status_code == 200
+        stop = asyncio.Event()
+        statuses: list[tuple[str, int, str | None]] = []
+
+        async def visitor(n: int) -> None:
+            i = n
+            while not stop.is_set():
+                # Every other request a listing never asked before: it needs the database.
+                path = paths[i % len(paths)] if i % 2 else f"/cars?price_max={1_000_000 + i * 100}"
+                r = await c.get(path, headers=HX if i % 3 == 0 else {})
+                statuses.append((path, r.status_code, r.headers.get("retry-after")))
+                i += 1
+                await asyncio.sleep(0.01)
+
+        visitors = [asyncio.create_task(visitor(n)) for n in range(6)]
+        try:
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(server.stop)  # SIGINT: fast shutdown, open connections are cut
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(server.start)
+            await asyncio.sleep(0.5)
+        finally:
+            stop.set()
+            await asyncio.gather(*visitors)
+        assert all(status in (200, 503) for _, status, _ in statuses), [s for s in statuses if s[1] not in (200, 503)]
+        assert all(retry == "30" for _, status, retry in statuses if status == 503)
+        assert any(status == 503 for _, status, _ in statuses)  # the restart was met
+        for path in paths:
+            assert (await c.get(path)).status_code == 200, path
