@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kroi import logs, metrics
 from kroi.cache.client import SafeRedis, make_redis
 from kroi.cache.fragments import FragmentCache
-from kroi.db.session import make_engine, make_sessionmaker
+from kroi.db.session import Outage, make_engine, make_sessionmaker
 from kroi.accounts import admin as accounts_admin
 from kroi.api import controllers as api
 from kroi.admin import controllers as admin
@@ -73,6 +73,9 @@ def _security_headers(https: bool):  # noqa: ANN202
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if https:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if Outage.since is not None and message["status"] < 300:
+            # Answered from the fragment cache while the database is away: possibly out of date.
+            headers["X-Kroi-Stale"] = "database-unavailable"
 
     return before_send
 

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
         return value
     # --- hostile input (issue 9 §4) ---
     body_max_kb: int = Field(default=256, ge=16, le=10240)  # any request body but photo uploads (KROI_BODY_MAX_KB)
+    # --- faults (issue 9 §4) ---
+    # A claimed mail is leased this long and the lease renewed while it is being sent: a worker that dies
+    # mid-send gives its mails back to the others within about this time.
+    outbox_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     log_level: str = "INFO"
 

@@ -1,6 +1,7 @@
 """Engine and session factory; one engine per app (per worker process)."""
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncIterator
 
@@ -38,6 +39,21 @@ def _pool_changed(*_args: object) -> None:
     metrics.POOL_OVERFLOW.set(sum(max(p.overflow(), 0) for p in pools))
 
 
+class Outage:
+    """Whether this process last saw the database away: set by the 503 handler, cleared by the next connection the
+    pool hands out (pre-ping checked). Pages answered from the cache meanwhile say they may be stale."""
+
+    since: float | None = None
+
+    @classmethod
+    def seen(cls) -> None:
+        cls.since = cls.since or time.monotonic()
+
+    @classmethod
+    def over(cls, *_: object) -> None:
+        cls.since = None
+
+
 def make_engine(settings: Settings, url: str | None = None, *, command_timeout: float | None = 30) -> AsyncEngine:
     """The app's engine. Bulk work (the demo load, benchmarks) passes a longer command_timeout, or None."""
     engine = create_async_engine(
@@ -58,6 +74,7 @@ def make_engine(settings: Settings, url: str | None = None, *, command_timeout: 
     _POOLS.add(engine.sync_engine.pool)  # type: ignore[arg-type]
     for name in ("checkout", "checkin", "close", "close_detached"):
         event.listen(engine.sync_engine, name, _pool_changed)
+    event.listen(engine.sync_engine, "checkout", Outage.over)  # a connection handed out: the outage is over
     return engine
 
 

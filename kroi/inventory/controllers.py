@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from math import ceil
 from typing import Any
@@ -342,7 +342,7 @@ async def _car_page(request: Request, db_session: AsyncSession, ref: str,
         status_code = 422 if calc.errors else 200
         if wants_fragment(request):
             fragment = k.templates.page("inventory/_financing_result.html", k.templates.context(
-                lang, financing=calc, car=_CarRef(car_id, body["title"], body["price"]), oob=True))
+                lang, financing=calc, car=lead_forms.CarRef(car_id, body["title"], body["price"]), oob=True))
             return html(fragment, status_code=status_code)
         body = json.loads(await render_body(calc))
 
@@ -359,7 +359,7 @@ async def _car_page(request: Request, db_session: AsyncSession, ref: str,
         await svc.record_view(car_id)
     inquiry_html = None
     if body["status"] != "sold":
-        inquiry = lead_forms.form_context(request, lang, site, "inquiry", _CarRef(car_id, body["title"], body["price"]))
+        inquiry = lead_forms.form_context(request, lang, site, "inquiry", lead_forms.CarRef(car_id, body["title"], body["price"]))
         inquiry_html = Markup(lead_forms.render_form(request, inquiry))
     ctx = page_context(request, lang, site, body_html=Markup(body["body"]), related_html=Markup(related_html),
                        back_url=_back_to_results(request),
@@ -375,15 +375,6 @@ def _back_to_results(request: Request) -> str:
     if referer and referer.path == "/cars" and len(referer.query) <= 2000:
         return "/cars" + (f"?{referer.query}" if referer.query else "")
     return "/cars"
-
-
-@dataclass(frozen=True)
-class _CarRef:
-    """The few car fields the inquiry form shows, taken from the cached page body."""
-
-    id: int
-    title: str
-    price_cents: int
 
 
 def _financing(price_cents: int, status: str, site: site_settings.SiteSettings) -> financing.Calculation | None:

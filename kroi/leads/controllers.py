@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,11 +40,25 @@ UTM = ("utm_source", "utm_medium", "utm_campaign")
 DB_UNAVAILABLE = (SQLAlchemyError, OSError)
 
 
+@dataclass(frozen=True)
+class CarRef:
+    """The few car fields a lead form shows: a plain copy, so a form re-rendered after a failed transaction (whose
+    rollback expires the session's objects) never reaches for the database."""
+
+    id: int
+    title: str
+    price_cents: int
+
+    @classmethod
+    def of(cls, car: Car | None) -> CarRef | None:
+        return cls(car.id, car.title, car.price_cents) if car is not None else None
+
+
 def _now() -> datetime:
     return datetime.now(TZ)
 
 
-def form_context(request: Request, lang: str, site: SiteSettings, form_type: str, car: Car | None, *,
+def form_context(request: Request, lang: str, site: SiteSettings, form_type: str, car: CarRef | None, *,
                  values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                  form_error: str | None = None, fid: str | None = None,
                  meta: dict[str, str] | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
@@ -118,7 +133,7 @@ async def contact_page(request: Request, db_session: NamedDependency[AsyncSessio
     car = None
     car_id = parse_int(request.query_params.get("car"), 1)
     if car_id is not None:
-        car = await _service(request, db_session, site).find_car(car_id)
+        car = CarRef.of(await _service(request, db_session, site).find_car(car_id))
     confirmation = None
     done = request.query_params.get("done")
     if done:
@@ -202,7 +217,7 @@ async def create_lead(request: Request, db_session: NamedDependency[AsyncSession
         site = await site_settings.load(db_session, k.cache)
         svc = _service(request, db_session, site)
         car_id = parse_int(data.get("car_id"), 1)
-        car = await svc.find_car(car_id) if car_id else None
+        car = CarRef.of(await svc.find_car(car_id) if car_id else None)
     except DB_UNAVAILABLE as exc:
         log.error("database unavailable while receiving a lead: %s", exc)
         return _answer_unavailable(request, lang, data, fid, form_type, meta, fragment)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import base64
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from datetime import datetime
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 
@@ -18,13 +19,21 @@ def payload(*, to: str, subject: str, text: str, html: str | None = None,
     }
 
 
-def build(data: dict[str, Any], sender: str, message_id_domain: str = "kroiautocenter.fi") -> EmailMessage:
+def message_id(outbox_id: int, created_at: datetime, sender: str) -> str:
+    """The Message-ID of an outbox message: the same for every attempt (a resend after a crash mid-DATA is then
+    recognisably the same mail), from its row id and creation time (unique also after a database restore that
+    reuses ids) and the domain of the sender's address."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return f"<kroi.{outbox_id}.{int(created_at.timestamp() * 1_000_000)}@{domain}>"
+
+
+def build(data: dict[str, Any], sender: str, message_id: str | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = data["to"]
     msg["Subject"] = data["subject"]
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=message_id_domain)
+    msg["Message-ID"] = message_id or make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     if data.get("reply_to"):
         msg["Reply-To"] = data["reply_to"]
     for name, value in data.get("headers", {}).items():

@@ -1,6 +1,7 @@
 """The outbox table: enqueue in the caller's transaction; claim due messages with SKIP LOCKED; mark results."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kroi.db.models import LeadActivity, OutboxMessage
 
-LEASE = timedelta(minutes=5)  # a claimed message is retried after this if its worker died
+LEASE_SECONDS = 30.0  # a claimed message is retried after this if its worker died (renewed while sending)
 
 
 class OutboxRepository:
@@ -19,8 +20,8 @@ class OutboxRepository:
     def enqueue(self, kind: str, payload: dict[str, Any], lead_id: int | None = None) -> None:
         self.session.add(OutboxMessage(kind=kind, payload=payload, lead_id=lead_id))
 
-    async def claim(self, limit: int = 10) -> list[OutboxMessage]:
-        """Take due messages; each is leased (pushed LEASE into the future) so no other worker takes it."""
+    async def claim(self, limit: int = 10, lease_seconds: float = LEASE_SECONDS) -> list[OutboxMessage]:
+        """Take due messages; each is leased (pushed lease_seconds into the future) so no other worker takes it."""
         due = (
             select(OutboxMessage.id)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= func.now())
@@ -32,12 +33,22 @@ class OutboxRepository:
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()))
             .values(attempts=OutboxMessage.attempts + 1,
-                    next_attempt_at=func.now() + text(f"interval '{int(LEASE.total_seconds())} seconds'"))
+                    next_attempt_at=func.now() + _seconds(lease_seconds))
             .returning(OutboxMessage)
         )
         claimed = list(rows.all())
         await self.session.commit()
         return claimed
+
+    async def renew(self, ids: Collection[int], lease_seconds: float = LEASE_SECONDS) -> None:
+        """Extend the lease of messages this worker still holds (still pending: not yet sent or failed; a retry's
+        backoff that a failure has just set is never shortened)."""
+        if ids:
+            await self.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == "pending")
+                .values(next_attempt_at=func.greatest(OutboxMessage.next_attempt_at,
+                                                      func.now() + _seconds(lease_seconds))))
+            await self.session.commit()
 
     async def mark_sent(self, message: OutboxMessage) -> None:
         await self.session.execute(
@@ -49,9 +60,10 @@ class OutboxRepository:
         await self.session.commit()
 
     async def mark_failed(self, message: OutboxMessage, error: str, max_attempts: int,
-                          backoff_seconds: float) -> str:
-        """Schedule a retry with exponential backoff, or give up ('dead') after max_attempts."""
-        dead = message.attempts >= max_attempts
+                          backoff_seconds: float, permanent: bool = False) -> str:
+        """Schedule a retry with exponential backoff, or give up ('dead') after max_attempts or at once when the
+        failure is permanent (an SMTP 5yz reply: the same message would be refused again)."""
+        dead = permanent or message.attempts >= max_attempts
         delay = backoff_seconds * (2 ** (message.attempts - 1))
         await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == message.id).values(
@@ -62,7 +74,8 @@ class OutboxRepository:
         if message.lead_id:
             self.session.add(LeadActivity(lead_id=message.lead_id, kind="email_failed",
                                           details={"kind": message.kind, "attempt": message.attempts,
-                                                   "dead": dead, "error": error[:300]}))
+                                                   "dead": dead, "permanent": permanent,
+                                                   "error": error[:300]}))
         await self.session.commit()
         return "dead" if dead else "pending"
 
@@ -95,3 +108,7 @@ class OutboxRepository:
             .values(status="pending", attempts=0, next_attempt_at=func.now()))
         await self.session.commit()
         return result.rowcount or 0
+
+
+def _seconds(seconds: float):  # noqa: ANN202 - an SQL interval
+    return text(f"interval '{float(seconds)} seconds'")

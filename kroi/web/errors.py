@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import exc as sa_exc
 
+from kroi.db.session import Outage
 from kroi.web import i18n
 from kroi.web.render import html, wants_fragment
 
@@ -91,6 +92,7 @@ def database_unavailable_handler(request: Request, exc: Exception) -> Response:
     if not database_unavailable(exc):
         return internal_error_handler(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    Outage.seen()
     lang = language(request)
     try:
         response = _render(request, 503, "error.503", i18n.translate(lang, "error.503_text"), "unavailable")

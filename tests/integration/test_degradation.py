@@ -217,3 +217,41 @@ async def test_a_refused_connection_opens_the_breaker_at_once() -> None:
         assert safe.stats.errors == 1 and safe.stats.skipped == 1
     finally:
         await safe.close()
+
+
+async def test_killing_redis_under_load_every_request_is_still_answered(settings, reset, make_client,
+                                                                        own_redis: RedisProcess, by_key) -> None:  # noqa: ANN001
+    """Six visitors keep loading pages (cached, uncached, HTMX, a car page) while Redis is killed and started
+    again: every answer is a 200 page; caching comes back."""
+    url = f"redis://127.0.0.1:{own_redis.port}/0"
+    car = by_key["golf"]
+    paths = [("/", {}), (LIST, {}), ("/cars?fuel=diesel", HX), (car.url, {}), ("/contact", {})]
+    async with make_client(with_settings(settings, redis_url=url)) as c:
+        stop = asyncio.Event()
+        answers: list[tuple[str, int]] = []
+
+        async def visitor(n: int) -> None:
+            i = n
+            while not stop.is_set():
+                path, headers = paths[i % len(paths)]
+                answers.append((path, (await c.get(path, headers=headers)).status_code))
+                i += 1
+                await asyncio.sleep(0.01)
+
+        visitors = [asyncio.create_task(visitor(n)) for n in range(6)]
+        try:
+            await asyncio.sleep(0.5)
+            own_redis.kill()
+            killed_at = len(answers)
+            await asyncio.sleep(1.0)
+            assert len(answers) > killed_at  # served while Redis was away
+            own_redis.start()
+            await asyncio.sleep(settings.redis_breaker_seconds + 0.5)
+        finally:
+            stop.set()
+            await asyncio.gather(*visitors)
+        assert [a for a in answers if a[1] != 200] == []
+        hits = c.app.state.kroi.cache.stats.hits
+        await get_ok(c, LIST)
+        await get_ok(c, LIST)
+        assert c.app.state.kroi.cache.stats.hits > hits  # caching is back
