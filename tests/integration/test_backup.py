@@ -194,6 +194,7 @@ class _Writer(threading.Thread):
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url, self.stop, self.started_writing, self.written = url, threading.Event(), threading.Event(), 0
+        self.cut_off: Exception | None = None  # the connection was ended under it (a restore replacing the db)
 
     def run(self) -> None:
         async def write() -> None:
@@ -205,8 +206,11 @@ class _Writer(threading.Thread):
                         "VALUES ('general', 'Kesken Varmuuskopion', 'busy@example.test', 'Suostun', now())")
                     self.written += 1
                     self.started_writing.set()
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                self.cut_off = exc
             finally:
-                await conn.close()
+                if not conn.is_closed():
+                    await conn.close()
 
         asyncio.run(write())
 
@@ -303,8 +307,18 @@ def test_restore_refuses_a_non_empty_database_without_yes_or_force(servers: tupl
     assert asyncio.run(sql("SELECT to_regclass('precious') IS NULL")) is True
     assert asyncio.run(sql("SELECT count(*) FROM cars")) == 9
 
-    forced = _cli(settings, "restore", folder.name, "--target-db", target, "--force")
+    # --force, while a client keeps writing into the target: its session is ended, the restore goes in.
+    writer = _Writer(target_url)
+    writer.start()
+    assert writer.started_writing.wait(30)
+    try:
+        forced = _cli(settings, "restore", folder.name, "--target-db", target, "--force")
+    finally:
+        writer.stop.set()
+        writer.join(30)
     assert forced.exit_code == 0 and "Type the database name" not in forced.output, forced.output
+    assert writer.cut_off is not None
+    assert asyncio.run(sql("SELECT count(*) FROM leads")) == 303  # what the backup had, none of the writer's
 
 
 # --- damaged backups ----------------------------------------------------------------------------------------
